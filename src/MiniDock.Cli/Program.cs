@@ -1,0 +1,28 @@
+using MiniDock.Cli.RuntimeCommands;
+using MiniDock.Runtime.Init;
+
+namespace MiniDock.Cli;
+
+/// <summary>
+/// The one executable. argv[0] picks the personality: <c>minidock-runtime</c> speaks runc's command
+/// line exactly (so podman and containerd can drive it); <c>minidock</c> is the user CLI. The hidden
+/// <c>init</c> entry is the container's init, re-exec'd by <c>create</c> (design-notes §1).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args is ["init"])
+        {
+            return InitProcess.Main();
+        }
+
+        var name = Path.GetFileName(Environment.GetCommandLineArgs()[0]);
+        if (name.Contains("runtime", StringComparison.Ordinal) || name == "runc")
+        {
+            return RuntimeCli.Run(args);
+        }
+
+        return UserCli.Run(args);
+    }
+}

@@ -1,0 +1,43 @@
+using MiniDock.Runtime.Spec;
+
+namespace MiniDock.Runtime.Cgroups;
+
+/// <summary>
+/// One container's cgroup, whatever the hierarchy (v1 controllers, or the v2 unified tree).
+/// One implementation per cgroup version; each controller's file writes live in its own file
+/// under V1/ or V2/ (as crun and youki split them).
+/// </summary>
+public interface ICgroupManager
+{
+    /// <summary>The cgroup path relative to each hierarchy's root, e.g. <c>/minidock/abc</c>.</summary>
+    string Path { get; }
+
+    /// <summary>Directories this manager made, deepest last; <see cref="Destroy"/> removes them deepest first.</summary>
+    IReadOnlyList<string> Created { get; }
+
+    /// <summary>Creates the cgroup directories (and initialises what v1 cpuset needs).</summary>
+    void Create();
+
+    /// <summary>Writes the limits. Called before the init is placed, and again by <c>update</c>.</summary>
+    void Set(ResourcesSpec resources, IReadOnlyList<DeviceSpec>? extraDevices);
+
+    /// <summary>Moves a process (all of its threads) into the cgroup.</summary>
+    void AddProcess(int pid);
+
+    IReadOnlyList<int> Pids();
+
+    void Freeze();
+
+    void Thaw();
+
+    bool IsFrozen();
+
+    /// <summary>Sends <paramref name="signal"/> to every process in the cgroup.</summary>
+    void Signal(int signal);
+
+    /// <summary>Kills everything left, then removes the directories this container created.</summary>
+    void Destroy();
+
+    /// <summary>The cgroup directories, for diagnostics and tests.</summary>
+    IReadOnlyList<string> Directories { get; }
+}

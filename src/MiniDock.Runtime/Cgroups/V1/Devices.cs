@@ -1,0 +1,44 @@
+using MiniDock.Runtime.Spec;
+
+namespace MiniDock.Runtime.Cgroups.V1;
+
+/// <summary>
+/// v1 devices controller: the spec's rules in order, then the devices every container gets
+/// (config-linux.md#default-devices) and the ones listed in linux.devices, as runc does.
+/// </summary>
+internal static class Devices
+{
+    /// <summary>null, zero, full, tty, random, urandom, console, ptmx and the devpts slaves.</summary>
+    public static readonly (string Type, long Major, long Minor)[] DefaultAllowed =
+    [
+        ("c", 1, 3), ("c", 1, 5), ("c", 1, 7), ("c", 5, 0), ("c", 1, 8), ("c", 1, 9), ("c", 5, 1), ("c", 5, 2), ("c", 136, -1),
+    ];
+
+    public static void Apply(string dir, IReadOnlyList<DeviceCgroupRule>? rules, IReadOnlyList<DeviceSpec>? extra)
+    {
+        if (rules is null || rules.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var r in rules)
+        {
+            var rule = string.IsNullOrEmpty(r.Type) || r.Type == "a" ? "a" : CgroupFs.DeviceRule(r.Type, r.Major, r.Minor, r.Access);
+            CgroupFs.Write(dir, r.Allow ? "devices.allow" : "devices.deny", rule);
+        }
+
+        foreach (var (type, major, minor) in DefaultAllowed)
+        {
+            CgroupFs.Write(dir, "devices.allow", CgroupFs.DeviceRule(type, major, minor, "rwm"));
+        }
+
+        foreach (var d in extra ?? [])
+        {
+            var t = d.Type == "u" ? "c" : d.Type;
+            if (t is "c" or "b")
+            {
+                CgroupFs.Write(dir, "devices.allow", CgroupFs.DeviceRule(t, d.Major, d.Minor, "rwm"));
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using MiniDock.Runtime.Spec;
+
+namespace MiniDock.Runtime.Init;
+
+/// <summary>
+/// One frame on the socket between the runtime (parent) and the re-exec'd init (fd 3).
+/// parent → init: <c>config</c>, then <c>continue</c> after the createRuntime hooks.
+/// init → parent: <c>trace</c> lines, <c>hooks</c> (run prestart/createRuntime now), <c>ready</c>, or <c>error</c>.
+/// </summary>
+public sealed class InitMessage
+{
+    public string Type { get; set; } = "";
+
+    public string? Text { get; set; }
+
+    public RuntimeSpec? Spec { get; set; }
+
+    public string? Id { get; set; }
+
+    public string? Bundle { get; set; }
+
+    public string? Rootfs { get; set; }
+
+    public string? FifoPath { get; set; }
+
+    public string? CgroupPath { get; set; }
+
+    public int HostPid { get; set; }
+
+    public bool Trace { get; set; }
+
+    public long TraceStart { get; set; }
+
+    public bool ConsoleSocket { get; set; }
+
+    /// <summary>Extra fds (3+N) the caller asked to keep (runc's --preserve-fds).</summary>
+    public int PreserveFds { get; set; }
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text.Json;
+using MiniDock.Native;
+using MiniDock.Runtime.Cgroups;
+using MiniDock.Runtime.Init;
+using MiniDock.Runtime.Spec;
+
+namespace MiniDock.Runtime.Lifecycle;
+
+/// <summary>What <c>create</c> (and <c>run</c>) are asked for.</summary>
+public sealed class CreateOptions
+{
+    public required string Id { get; init; }
+
+    public required string Bundle { get; init; }
+
+    public string? PidFile { get; init; }
+
+    public string? ConsoleSocket { get; init; }
+
+    public int PreserveFds { get; init; }
+}
+
+/// <summary>
+/// runtime.md#create: everything but running process.args. The state dir, exec.fifo and cgroups
+/// first; then a dedicated thread joins/unshares the namespaces and posix_spawns this binary as
+/// <c>init</c>; the init is placed in its cgroups, configured over a socket, and reports ready
+/// while parked on the fifo. On any failure nothing is left behind.
+/// </summary>
+public static class Create
+{
+    public static ContainerRecord Run(StateStore store, CreateOptions o, Trace trace)
+    {
+        StateStore.ValidateId(o.Id);
+        var bundle = Path.GetFullPath(o.Bundle);
+        var spec = LoadSpec(bundle);
+        SpecValidator.Validate(spec, bundle);
+        trace.Step($"config.json read and validated ({bundle})");
+
+        store.CreateDir(o.Id);
+        using var held = store.Lock(o.Id);
+        var record = new ContainerRecord
+        {
+            Id = o.Id,
+            Bundle = bundle,
+            Rootfs = Path.GetFullPath(spec.Root!.Path, bundle),
+            Created = DateTime.UtcNow,
+            Spec = spec,
+            CgroupPath = CgroupFs.ResolvePath(spec.Linux?.CgroupsPath, o.Id),
+        };
+        store.Save(record);
+
+        ICgroupManager? cgroup = null;
+        var pid = 0;
+        try
+        {
+            cgroup = CgroupFs.For(record.CgroupPath);
+            cgroup.Create();
+            record.CgroupCreated = cgroup.Created.ToList();
+            store.Save(record);
+            if (spec.Linux?.Resources is { } res)
+            {
+                cgroup.Set(res, spec.Linux.Devices);
+            }
+            else if (spec.Linux?.Devices is { Count: > 0 })
+            {
+                cgroup.Set(new ResourcesSpec(), spec.Linux.Devices);
+            }
+
+            trace.Step($"cgroup {record.CgroupPath} created ({string.Join(", ", cgroup.Directories.Take(3))}...)");
+
+            var fifo = store.FifoPath(o.Id);
+            Sys.Check(Libc.mkfifo(fifo, 0x182 /* 0602 */), "mkfifo exec.fifo");
+
+            pid = SpawnInit(record, spec, o, store, cgroup, trace);
+            record.Pid = pid;
+            record.InitStartTime = Processes.StartTime(pid) ?? 0;
+            record.Status = "created";
+            store.Save(record);
+            if (o.PidFile is { } pf)
+            {
+                WritePidFile(pf, pid);
+            }
+
+            return record;
+        }
+        catch
+        {
+            if (pid > 0)
+            {
+                Libc.kill(pid, Consts.SigKill);
+                Sys.WaitPid(pid, out _);
+            }
+
+            cgroup?.Destroy();
+            store.Remove(o.Id);
+            throw;
+        }
+    }
+
+    public static RuntimeSpec LoadSpec(string bundle)
+    {
+        var path = Path.Combine(bundle, "config.json");
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), SpecJsonContext.Default.RuntimeSpec)
+                   ?? throw new RuntimeError($"{path}: empty");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new RuntimeError($"{path} does not exist");
+        }
+        catch (JsonException e)
+        {
+            throw new RuntimeError($"{path}: invalid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Writes a pid file atomically (temp + rename), as containerd and podman expect.</summary>
+    public static void WritePidFile(string path, int pid)
+    {
+        var full = Path.GetFullPath(path);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(tmp, pid.ToString(CultureInfo.InvariantCulture));
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    private static int SpawnInit(ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, ICgroupManager cgroup, Trace trace)
+    {
+        var ns = Namespaces.Parse(spec.Linux?.Namespaces);
+        var joinFds = ns.OpenJoinFds();
+        var (parentSock, childSock) = Sys.SocketPair();
+        var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : -1;
+        var initFd = 3 + o.PreserveFds;
+        var fds = new List<(int, int)> { (initFd, childSock) };
+        if (consoleFd >= 0)
+        {
+            fds.Add((initFd + 1, consoleFd));
+        }
+
+        for (var i = 0; i < o.PreserveFds; i++)
+        {
+            fds.Add((3 + i, 3 + i));
+        }
+
+        var request = new SpawnRequest
+        {
+            Path = Sys.ReadLink("/proc/self/exe"),
+            Args = ["minidock", "init"],
+            Env = ["DOTNET_EnableDiagnostics=0", $"{InitProcess.FdEnv}={initFd}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+            Fds = fds,
+        };
+
+        // The thread that unshares must do nothing else but spawn: after CLONE_NEWPID it cannot
+        // create threads, and its namespaces are its own (design-notes §3).
+        var pid = 0;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ns.ApplyToThread(joinFds);
+                pid = Spawn.Start(request);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        }, 256 * 1024);
+        thread.Start();
+        thread.Join();
+        foreach (var fd in joinFds)
+        {
+            Sys.Close(fd);
+        }
+
+        Sys.Close(childSock);
+        Sys.Close(consoleFd);
+        if (error is not null)
+        {
+            Sys.Close(parentSock);
+            throw error is SysException se ? new RuntimeError($"start init: {se.Message}") : error;
+        }
+
+        trace.Step($"init spawned as pid {pid} (unshare 0x{ns.Unshare:x}, {ns.Join.Count} joined)");
+        try
+        {
+            cgroup.AddProcess(pid);
+            trace.Step("init placed in its cgroups");
+            if (spec.Process?.OomScoreAdj is { } adj)
+            {
+                File.WriteAllText($"/proc/{pid}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
+            }
+
+            Converse(new InitChannel(parentSock), record, spec, o, store, pid, trace);
+        }
+        catch
+        {
+            Libc.kill(pid, Consts.SigKill);
+            Sys.WaitPid(pid, out _);
+            throw;
+        }
+        finally
+        {
+            Sys.Close(parentSock);
+        }
+
+        return pid;
+    }
+
+    private static void Converse(InitChannel channel, ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, int pid, Trace trace)
+    {
+        channel.Send(new InitMessage
+        {
+            Type = "config",
+            Spec = spec,
+            Id = record.Id,
+            Bundle = record.Bundle,
+            Rootfs = record.Rootfs,
+            FifoPath = store.FifoPath(record.Id),
+            CgroupPath = record.CgroupPath,
+            HostPid = pid,
+            Trace = trace.Enabled,
+            TraceStart = trace.Start,
+            ConsoleSocket = o.ConsoleSocket is not null,
+            PreserveFds = o.PreserveFds,
+        });
+        while (true)
+        {
+            var msg = channel.Receive() ?? throw new RuntimeError("container init exited during setup");
+            switch (msg.Type)
+            {
+                case "trace":
+                    trace.Step("  init: " + msg.Text![(msg.Text!.IndexOf(']') + 2)..]);
+                    break;
+                case "hooks":
+                    var state = record.ToOci(ContainerStatus.Creating);
+                    state.Pid = pid;
+                    Hooks.RunAll("prestart", spec.Hooks?.Prestart, state, trace);
+                    Hooks.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state, trace);
+                    channel.Send(new InitMessage { Type = "continue" });
+                    break;
+                case "ready":
+                    trace.Step("init ready, parked on exec.fifo");
+                    return;
+                case "error":
+                    throw new RuntimeError(msg.Text ?? "container init failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using MiniDock.Native;
+
+namespace MiniDock.Runtime.Lifecycle;
+
+/// <summary>
+/// runtime.md#start: release the parked init by opening exec.fifo for reading. The open is
+/// non-blocking and the wait polls the init's pidfd too, so an init that died meanwhile is an
+/// error instead of a hang.
+/// </summary>
+public static class Start
+{
+    public static void Run(StateStore store, string id, Trace trace)
+    {
+        using var _ = store.Lock(id);
+        var r = store.Load(id);
+        ContainerStateMachine.Require(id, store.Status(r), LifecycleOp.Start);
+        var fifo = store.FifoPath(id);
+        var fd = Sys.Open(fifo, OpenFlags.RdOnly | OpenFlags.NonBlock);
+        var pidfd = Sys.PidfdOpen(r.Pid);
+        try
+        {
+            while (Sys.TryReadByte(fd) == 0)
+            {
+
+                if (!Processes.IsAlive(r.Pid, r.InitStartTime))
+                {
+                    throw new RuntimeError($"cannot start container {id}: its init process exited");
+                }
+
+                Sys.PollIn([fd, pidfd], 100);
+            }
+        }
+        finally
+        {
+            Sys.Close(fd);
+            Sys.Close(pidfd);
+        }
+
+        File.Delete(fifo);
+        r.Status = "running";
+        store.Save(r);
+        trace.Step($"exec.fifo opened: container {id} started");
+        Hooks.RunAllWarn("poststart", r.Spec.Hooks?.Poststart, r.ToOci(ContainerStatus.Running), trace);
+    }
+}

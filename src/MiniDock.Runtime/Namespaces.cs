@@ -1,0 +1,123 @@
+using MiniDock.Native;
+using MiniDock.Runtime.Spec;
+
+namespace MiniDock.Runtime;
+
+/// <summary>
+/// linux.namespaces (config-linux.md#namespaces): which to create (unshare) and which to join
+/// (setns by path). unshare and setns act on the calling thread only in a threaded process, so the
+/// engine applies them on a dedicated thread that then posix_spawns the init (design-notes §3).
+/// </summary>
+public sealed class Namespaces
+{
+    private static readonly Dictionary<string, int> Flags = new()
+    {
+        ["pid"] = Clone.NewPid, ["network"] = Clone.NewNet, ["mount"] = Clone.NewNs, ["ipc"] = Clone.NewIpc,
+        ["uts"] = Clone.NewUts, ["user"] = Clone.NewUser, ["cgroup"] = Clone.NewCgroup, ["time"] = Clone.NewTime,
+    };
+
+    private Namespaces()
+    {
+    }
+
+    /// <summary>Flags to unshare on the spawning thread (cgroup excluded: the init unshares it once placed in its cgroup).</summary>
+    public int Unshare { get; private init; }
+
+    /// <summary>Namespaces to join, mount last (setns into a mount namespace changes the root used to open the others).</summary>
+    public IReadOnlyList<(string Type, string Path, int Flag)> Join { get; private init; } = [];
+
+    public bool NewCgroup { get; private init; }
+
+    public string? CgroupPath { get; private init; }
+
+    public bool Has(string type) => Types.Contains(type);
+
+    private HashSet<string> Types { get; init; } = [];
+
+    public static Namespaces Parse(IReadOnlyList<NamespaceSpec>? list)
+    {
+        var unshare = 0;
+        var join = new List<(string, string, int)>();
+        var types = new HashSet<string>();
+        var newCgroup = false;
+        string? cgroupPath = null;
+        foreach (var ns in list ?? [])
+        {
+            if (!Flags.TryGetValue(ns.Type, out var flag))
+            {
+                throw new RuntimeError($"unknown namespace type {ns.Type}");
+            }
+
+            if (!types.Add(ns.Type))
+            {
+                throw new RuntimeError($"duplicate namespace {ns.Type}");
+            }
+
+            if (ns.Type == "user")
+            {
+                throw new RuntimeError("user namespaces are not supported yet (linux.namespaces has \"user\")");
+            }
+
+            if (ns.Type == "time")
+            {
+                throw new RuntimeError("time namespaces are not supported yet");
+            }
+
+            if (ns.Type == "cgroup")
+            {
+                newCgroup = string.IsNullOrEmpty(ns.Path);
+                cgroupPath = ns.Path;
+                continue;
+            }
+
+            if (string.IsNullOrEmpty(ns.Path))
+            {
+                unshare |= flag;
+            }
+            else
+            {
+                if (!File.Exists(ns.Path))
+                {
+                    throw new RuntimeError($"namespace {ns.Type} path {ns.Path} does not exist");
+                }
+
+                join.Add((ns.Type, ns.Path, flag));
+            }
+        }
+
+        if (!types.Contains("mount"))
+        {
+            throw new RuntimeError("a mount namespace is required (linux.namespaces has no \"mount\")");
+        }
+
+        return new Namespaces
+        {
+            Unshare = unshare,
+            Join = join.OrderBy(j => j.Item1 == "mount" ? 1 : 0).ToList(),
+            NewCgroup = newCgroup,
+            CgroupPath = string.IsNullOrEmpty(cgroupPath) ? null : cgroupPath,
+            Types = types,
+        };
+    }
+
+    /// <summary>
+    /// On the calling thread: join the listed namespaces, then unshare the new ones. Must run on a
+    /// thread of its own that does nothing afterwards but posix_spawn.
+    /// </summary>
+    public void ApplyToThread(IReadOnlyList<int> joinFds)
+    {
+        // setns(mnt) needs a private fs_struct; unshare(NEWNS) implies it.
+        Sys.Unshare(Clone.Fs);
+        for (var i = 0; i < Join.Count; i++)
+        {
+            Sys.Setns(joinFds[i], Join[i].Flag, $"{Join[i].Type} {Join[i].Path}");
+        }
+
+        if (Unshare != 0)
+        {
+            Sys.Unshare(Unshare);
+        }
+    }
+
+    public IReadOnlyList<int> OpenJoinFds() => Join.Select(j => Sys.Open(j.Path, OpenFlags.RdOnly)).ToList();
+}
