@@ -8,7 +8,7 @@ namespace MiniDock.Integration.Tests;
 /// <summary>cgroup v1 placement and limits from linux.cgroupsPath and linux.resources.</summary>
 public sealed class CgroupTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly string[] JoinedControllers = ["memory", "pids", "cpu", "devices", "freezer"];
+    private static readonly string[] JoinedControllers = ["memory", "pids", "cpu", "devices"];
 
     private readonly RuntimeFixture _rt = new(output);
 

@@ -83,7 +83,8 @@ public sealed class ExecTests(ITestOutputHelper output) : IDisposable
         Assert.True(r.Elapsed < TimeSpan.FromSeconds(15), "exec -d waited for the process: " + r.Describe());
         var pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         Assert.NotEqual(init, pid);
-        Assert.Equal("sleep", File.ReadAllText($"/proc/{pid}/comm").Trim());
+        RuntimeFixture.Eventually(() => File.ReadAllText($"/proc/{pid}/comm").Trim() == "sleep", TimeSpan.FromSeconds(5),
+            () => $"exec'd pid {pid} to be sleep");
         Assert.Equal(new FileInfo($"/proc/{init}/ns/pid").LinkTarget, new FileInfo($"/proc/{pid}/ns/pid").LinkTarget);
         Assert.Equal(new FileInfo($"/proc/{init}/ns/mnt").LinkTarget, new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget);
     }

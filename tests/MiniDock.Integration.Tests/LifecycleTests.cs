@@ -88,7 +88,8 @@ public sealed class LifecycleTests(ITestOutputHelper output) : IDisposable
         Assert.True(r.Elapsed < TimeSpan.FromSeconds(15), "run --detach waited for the container: " + r.Describe());
         Assert.Equal("running", _rt.TryStatus(b.Id));
         var pid = _rt.Pid(b.Id);
-        Assert.Equal("sleep", File.ReadAllText($"/proc/{pid}/comm").Trim());
+        RuntimeFixture.Eventually(() => File.ReadAllText($"/proc/{pid}/comm").Trim() == "sleep", TimeSpan.FromSeconds(5),
+            () => $"init {pid} to be the container's sleep");
     }
 
     [Theory]

@@ -32,8 +32,15 @@ public static class SecureJoin
     }
 
     /// <summary>mkdir -p inside the root; returns an O_PATH fd of the final directory.</summary>
-    public static int MkdirAll(int rootFd, string path, uint mode = 0x1ed /* 0755 */)
+    public static int MkdirAll(int rootFd, string path, uint mode = 0x1ed /* 0755 */) => MkdirAll(rootFd, path, mode, 0);
+
+    private static int MkdirAll(int rootFd, string path, uint mode, int depth)
     {
+        if (depth > 40)
+        {
+            throw new SysException($"mkdir {path}", 40 /* ELOOP */);
+        }
+
         var parts = Relative(path).Split('/', StringSplitOptions.RemoveEmptyEntries);
         var cur = Sys.Check(Libc.openat(rootFd, ".", OpenFlags.Path | OpenFlags.CloExec, 0), "open rootfs");
         for (var i = 0; i < parts.Length; i++)
@@ -52,6 +59,16 @@ public static class SecureJoin
                     var err = Sys.Errno;
                     Sys.Close(cur);
                     throw new SysException($"mkdir {path}", err);
+                }
+
+                // A dangling symlink: create what it points to, resolved inside the root like the kernel would.
+                if (LinkTarget(cur, parts[i]) is { } link)
+                {
+                    Sys.Close(cur);
+                    var parent = string.Join('/', parts, 0, i);
+                    var target = link.StartsWith('/') ? link : parent + "/" + link;
+                    var rest = string.Join('/', parts, i + 1, parts.Length - i - 1);
+                    return MkdirAll(rootFd, Clean(target) + "/" + rest, mode, depth + 1);
                 }
 
                 next = Sys.OpenAt2(rootFd, prefix, OpenFlags.Path | OpenFlags.Directory, 0, InRoot);
@@ -119,4 +136,38 @@ public static class SecureJoin
     public static string FdPath(int fd) => $"/proc/self/fd/{fd}";
 
     public static string Relative(string path) => string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>Lexically cleans a path as seen from the root: ".." at the top stays at the top.</summary>
+    public static string Clean(string path)
+    {
+        var stack = new List<string>();
+        foreach (var p in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (p == "..")
+            {
+                if (stack.Count > 0)
+                {
+                    stack.RemoveAt(stack.Count - 1);
+                }
+            }
+            else if (p != ".")
+            {
+                stack.Add(p);
+            }
+        }
+
+        return string.Join('/', stack);
+    }
+
+    private static string? LinkTarget(int dirFd, string name)
+    {
+        try
+        {
+            return Sys.ReadLink($"{FdPath(dirFd)}/{name}");
+        }
+        catch (SysException)
+        {
+            return null;
+        }
+    }
 }

@@ -58,9 +58,6 @@ public sealed class RuntimeFixture : IDisposable
 
     public string RuntimePath { get; }
 
-    /// <summary>True when the runtime under test is MiniDock (not runc/crun used for validation).</summary>
-    public bool IsMiniDock => Path.GetFileName(RuntimePath).StartsWith("minidock", StringComparison.Ordinal);
-
     /// <summary>This test's private scratch directory (absolute).</summary>
     public string TempDir { get; }
 

@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using MiniDock.Runtime.Spec;
+
+namespace MiniDock.Runtime.Tests.Spec;
+
+public sealed class SpecValidatorTests : IDisposable
+{
+    private readonly string _bundle = Directory.CreateTempSubdirectory("bundle").FullName;
+
+    public SpecValidatorTests() => Directory.CreateDirectory(Path.Combine(_bundle, "rootfs"));
+
+    public void Dispose() => Directory.Delete(_bundle, recursive: true);
+
+    private static RuntimeSpec Valid()
+    {
+        var s = DefaultSpec.Create();
+        s.Process!.Terminal = false;
+        return s;
+    }
+
+    [Fact]
+    public void The_default_spec_is_valid() => SpecValidator.Validate(Valid(), _bundle);
+
+    [Fact]
+    public void Seccomp_is_refused_until_the_compiler_lands()
+    {
+        var s = Valid();
+        s.Linux!.Seccomp = new JsonObject { ["defaultAction"] = "SCMP_ACT_ALLOW" };
+        Assert.Contains("seccomp", Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle)).Message);
+    }
+
+    [Fact]
+    public void User_namespaces_are_refused_clearly()
+    {
+        var s = Valid();
+        s.Linux!.Namespaces!.Add(new NamespaceSpec { Type = "user" });
+        Assert.Contains("user namespaces", Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle)).Message);
+    }
+
+    [Fact]
+    public void A_hostname_needs_a_new_uts_namespace()
+    {
+        var s = Valid();
+        s.Linux!.Namespaces!.RemoveAll(n => n.Type == "uts");
+        Assert.Contains("uts", Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle)).Message);
+    }
+
+    [Fact]
+    public void A_mount_namespace_is_required()
+    {
+        var s = Valid();
+        s.Linux!.Namespaces!.RemoveAll(n => n.Type == "mount");
+        Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle));
+    }
+
+    [Fact]
+    public void Duplicate_namespaces_and_empty_args_are_errors()
+    {
+        var s = Valid();
+        s.Linux!.Namespaces!.Add(new NamespaceSpec { Type = "pid" });
+        Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle));
+        var t = Valid();
+        t.Process!.Args = [];
+        Assert.Throws<RuntimeError>(() => SpecValidator.Validate(t, _bundle));
+    }
+
+    [Fact]
+    public void A_missing_rootfs_is_reported()
+    {
+        var s = Valid();
+        s.Root!.Path = "nope";
+        Assert.Contains("rootfs", Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle)).Message);
+    }
+}
