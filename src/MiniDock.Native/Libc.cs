@@ -183,6 +183,9 @@ public static unsafe partial class Libc
     [LibraryImport(C, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int posix_spawn_file_actions_addopen(void* fa, int fd, string path, int oflag, uint mode);
 
+    [LibraryImport(C)]
+    public static partial int posix_spawn_file_actions_addclosefrom_np(void* fa, int from);
+
     [LibraryImport(C, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int posix_spawn_file_actions_addchdir_np(void* fa, string path);
 

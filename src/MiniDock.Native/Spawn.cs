@@ -18,6 +18,9 @@ public sealed class SpawnRequest
     /// <summary>Files opened in the child after setsid (a pty slave here becomes the controlling terminal).</summary>
     public IReadOnlyList<(int ChildFd, string Path)> Opens { get; init; } = [];
 
+    /// <summary>Close every fd from this one up in the child (glibc's addclosefrom_np), so no host fd leaks; -1 keeps them.</summary>
+    public int CloseFrom { get; init; } = -1;
+
     /// <summary>Start a new session (for a terminal).</summary>
     public bool NewSession { get; init; }
 
@@ -47,7 +50,9 @@ public static unsafe class Spawn
             short flags = 0;
             if (req.DefaultSignals)
             {
-                Libc.sigfillset(sigset);
+                // Every signal, including glibc's internal 32 and 33: sigfillset leaves those out, and
+                // the spawned child would then start with them ignored (design-notes §4).
+                new Span<byte>(sigset, 128).Fill(0xff);
                 Libc.posix_spawnattr_setsigdefault(attr, sigset);
                 Libc.sigemptyset(sigset);
                 Libc.posix_spawnattr_setsigmask(attr, sigset);
@@ -70,6 +75,11 @@ public static unsafe class Spawn
             foreach (var (child, parent) in req.Fds)
             {
                 Libc.posix_spawn_file_actions_adddup2(fa, parent, child);
+            }
+
+            if (req.CloseFrom >= 0)
+            {
+                Libc.posix_spawn_file_actions_addclosefrom_np(fa, req.CloseFrom);
             }
 
             int pid;

@@ -27,16 +27,26 @@ public static class Hooks
         }
     }
 
-    /// <summary>Runs every hook, turning failures into warnings (poststart and poststop must not fail the operation).</summary>
+    /// <summary>Runs every hook, each failure only a warning (poststart and poststop must not fail the operation, nor skip later hooks).</summary>
     public static void RunAllWarn(string kind, IReadOnlyList<HookSpec>? hooks, OciState state, Trace trace)
     {
-        try
+        if (hooks is null || hooks.Count == 0)
         {
-            RunAll(kind, hooks, state, trace);
+            return;
         }
-        catch (RuntimeError e)
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(state, SpecJsonContext.Default.OciState);
+        foreach (var h in hooks)
         {
-            Console.Error.WriteLine($"warning: {e.Message}");
+            try
+            {
+                Run(kind, h, json);
+                trace.Step($"{kind} hook {h.Path} done");
+            }
+            catch (RuntimeError e)
+            {
+                Console.Error.WriteLine($"warning: {e.Message}");
+            }
         }
     }
 
@@ -57,6 +67,7 @@ public static class Hooks
                 Args = hook.Args is { Count: > 0 } a ? a : [hook.Path],
                 Env = hook.Env ?? [],
                 Fds = [(0, rd), (1, 2), (2, 2)],
+                CloseFrom = 3,
             });
         }
         catch (SysException e)
@@ -80,7 +91,7 @@ public static class Hooks
         var status = Processes.WaitWithTimeout(pid, hook.Timeout is > 0 ? hook.Timeout.Value * 1000 : -1);
         if (status is null)
         {
-            throw new RuntimeError($"{kind} hook {hook.Path} timed out after {hook.Timeout} s");
+            throw new RuntimeError($"{kind} hook {hook.Path} timed out (timeout {hook.Timeout} s)");
         }
 
         if (status != 0)

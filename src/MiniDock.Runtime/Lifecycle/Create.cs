@@ -19,6 +19,9 @@ public sealed class CreateOptions
     public string? ConsoleSocket { get; init; }
 
     public int PreserveFds { get; init; }
+
+    /// <summary>An already-connected console socket fd (a foreground run proxies the pty itself).</summary>
+    public int ConsoleFd { get; init; } = -1;
 }
 
 /// <summary>
@@ -58,15 +61,6 @@ public static class Create
             cgroup.Create();
             record.CgroupCreated = cgroup.Created.ToList();
             store.Save(record);
-            if (spec.Linux?.Resources is { } res)
-            {
-                cgroup.Set(res, spec.Linux.Devices);
-            }
-            else if (spec.Linux?.Devices is { Count: > 0 })
-            {
-                cgroup.Set(new ResourcesSpec(), spec.Linux.Devices);
-            }
-
             trace.Step($"cgroup {record.CgroupPath} created ({string.Join(", ", cgroup.Directories.Take(3))}...)");
 
             var fifo = store.FifoPath(o.Id);
@@ -130,7 +124,7 @@ public static class Create
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
         var joinFds = ns.OpenJoinFds();
         var (parentSock, childSock) = Sys.SocketPair();
-        var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : -1;
+        var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : o.ConsoleFd;
         var initFd = 3 + o.PreserveFds;
         var fds = new List<(int, int)> { (initFd, childSock) };
         if (consoleFd >= 0)
@@ -193,6 +187,14 @@ public static class Create
             }
 
             Converse(new InitChannel(parentSock), record, spec, o, store, pid, trace);
+
+            // Limits go on once the init has built the rootfs (as runc does): the devices cgroup
+            // would otherwise refuse the mknod of the very nodes linux.devices asks for.
+            if (spec.Linux?.Resources is { } res)
+            {
+                cgroup.Set(res, spec.Linux.Devices);
+                trace.Step("cgroup limits written");
+            }
         }
         catch
         {
@@ -222,7 +224,7 @@ public static class Create
             HostPid = pid,
             Trace = trace.Enabled,
             TraceStart = trace.Start,
-            ConsoleSocket = o.ConsoleSocket is not null,
+            ConsoleSocket = o.ConsoleSocket is not null || o.ConsoleFd >= 0,
             PreserveFds = o.PreserveFds,
         });
         while (true)

@@ -47,15 +47,16 @@ public static class Exec
         var lastCap = Caps.LastCap();
         var caps = Capabilities.Parse(p.Capabilities, lastCap);
         var rlimits = Rlimits.Parse(p.Rlimits);
-        if (p.Terminal && o.ConsoleSocket is null)
+        if (p.Terminal && o.ConsoleSocket is null && o.Detach)
         {
-            throw new RuntimeError("exec with a terminal needs --console-socket");
+            throw new RuntimeError("a detached exec with a terminal needs --console-socket");
         }
 
         var nsTypes = (r.Spec.Linux?.Namespaces ?? []).Select(n => n.Type).ToHashSet();
         var ns = Kinds.Where(k => nsTypes.Contains(k.Spec))
             .Select(k => (k.Proc, Fd: Sys.Open($"/proc/{r.Pid}/ns/{k.Proc}", OpenFlags.RdOnly), k.Flag)).ToList();
-        var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : -1;
+        var proxyPair = p.Terminal && o.ConsoleSocket is null ? ConsoleProxy.Pair() : (Ours: -1, Child: -1);
+        var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : proxyPair.Child;
         var cgroup = StateStore.Cgroup(r);
         var v1Dirs = cgroup.Directories.Where(d => !d.Contains("/unified", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "tasks"))).ToList();
 
@@ -102,6 +103,13 @@ public static class Exec
                     fds.Add((3 + i, 3 + i));
                 }
 
+                // rlimits are per process and survive the spawn; setting them on the child afterwards
+                // would need CAP_SYS_RESOURCE once it has switched user. This CLI only waits from here on.
+                foreach (var (res, soft, hard) in rlimits)
+                {
+                    Sys.SetRlimit(res, soft, hard);
+                }
+
                 Capabilities.ApplyAroundUserSwitch(caps, lastCap, () =>
                 {
                     Sys.SetGroups(p.User.AdditionalGids ?? []);
@@ -122,6 +130,7 @@ public static class Exec
                     Opens = opens,
                     Fds = fds,
                     NewSession = p.Terminal,
+                    CloseFrom = 3 + o.PreserveFds,
                 });
             }
             catch (Exception e)
@@ -152,11 +161,6 @@ public static class Exec
             // The process may already have exited; v1 placement happened before the spawn.
         }
 
-        foreach (var (res, soft, hard) in rlimits)
-        {
-            Sys.SetRlimit(res, soft, hard, pid);
-        }
-
         if (o.PidFile is { } pf)
         {
             Create.WritePidFile(pf, pid);
@@ -167,6 +171,7 @@ public static class Exec
             return 0;
         }
 
+        using var proxy = proxyPair.Ours >= 0 ? ConsoleProxy.Receive(proxyPair.Ours) : null;
         using var fwd = new SignalForwarder(() => pid);
         Sys.WaitPid(pid, out var status);
         return Sys.ExitCode(status);

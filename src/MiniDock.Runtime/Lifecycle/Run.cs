@@ -10,18 +10,30 @@ public static class RunContainer
 {
     public static int Run(StateStore store, CreateOptions o, bool detach, Trace trace)
     {
-        if (!detach && Create.LoadSpec(Path.GetFullPath(o.Bundle)).Process is { Terminal: true } && o.ConsoleSocket is null)
+        var terminal = Create.LoadSpec(Path.GetFullPath(o.Bundle)).Process is { Terminal: true };
+        if (detach && terminal && o.ConsoleSocket is null)
         {
-            throw new RuntimeError("a foreground run with process.terminal needs --console-socket (or use terminal: false)");
+            throw new RuntimeError("a detached run with process.terminal needs --console-socket");
         }
 
-        var r = Create.Run(store, o, trace);
+        var proxyPair = !detach && terminal && o.ConsoleSocket is null ? ConsoleProxy.Pair() : (Ours: -1, Child: -1);
+        ContainerRecord r;
+        try
+        {
+            r = Create.Run(store, proxyPair.Child >= 0 ? new CreateOptions { Id = o.Id, Bundle = o.Bundle, PidFile = o.PidFile, PreserveFds = o.PreserveFds, ConsoleFd = proxyPair.Child } : o, trace);
+        }
+        finally
+        {
+            Sys.Close(proxyPair.Child);
+        }
+
         if (detach)
         {
             Start.Run(store, o.Id, trace);
             return 0;
         }
 
+        using var proxy = proxyPair.Ours >= 0 ? ConsoleProxy.Receive(proxyPair.Ours) : null;
         int status;
         using (new SignalForwarder(() => r.Pid))
         {

@@ -4,7 +4,8 @@ namespace MiniDock.Runtime.Cgroups.V1;
 
 /// <summary>
 /// v1 devices controller: the spec's rules in order, then the devices every container gets
-/// (config-linux.md#default-devices) and the ones listed in linux.devices, as runc does.
+/// (config-linux.md#default-devices), as runc does. Nodes from linux.devices are created but not
+/// allowed here: resources.devices is the allowlist, so a caller allows them explicitly.
 /// </summary>
 internal static class Devices
 {
@@ -30,15 +31,6 @@ internal static class Devices
         foreach (var (type, major, minor) in DefaultAllowed)
         {
             CgroupFs.Write(dir, "devices.allow", CgroupFs.DeviceRule(type, major, minor, "rwm"));
-        }
-
-        foreach (var d in extra ?? [])
-        {
-            var t = d.Type == "u" ? "c" : d.Type;
-            if (t is "c" or "b")
-            {
-                CgroupFs.Write(dir, "devices.allow", CgroupFs.DeviceRule(t, d.Major, d.Minor, "rwm"));
-            }
         }
     }
 }
