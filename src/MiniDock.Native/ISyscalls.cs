@@ -15,6 +15,8 @@ public interface ISyscalls
 
     void Chdir(string path);
 
+    void Chroot(string path);
+
     /// <summary>Creates a device node or fifo at an fd-relative path.</summary>
     void MknodAt(int dirfd, string name, uint mode, uint major, uint minor);
 
@@ -35,6 +37,8 @@ public sealed class LinuxSyscalls : ISyscalls
     public void PivotRoot(string newRoot, string putOld) => Sys.PivotRoot(newRoot, putOld);
 
     public void Chdir(string path) => Sys.Check(Libc.chdir(path), $"chdir {path}");
+
+    public void Chroot(string path) => Sys.Check(Libc.chroot(path), $"chroot {path}");
 
     public void MknodAt(int dirfd, string name, uint mode, uint major, uint minor)
     {

@@ -74,6 +74,9 @@ public static unsafe partial class Libc
     public static partial int fchdir(int fd);
 
     [LibraryImport(C, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chroot(string path);
+
+    [LibraryImport(C, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint readlink(string path, byte* buf, nuint size);
 
     [LibraryImport(C, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

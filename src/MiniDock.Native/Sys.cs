@@ -312,10 +312,11 @@ public static unsafe class Sys
         }
     }
 
-    /// <summary>Reads one byte without blocking: 1 = got it, 0 = EOF or nothing yet.</summary>
+    /// <summary>Reads one byte from a non-blocking fd: 1 = got it, 0 = EOF (no writer left), -1 = nothing yet.</summary>
     public static int TryReadByte(int fd)
     {
         byte b;
-        return Libc.read(fd, &b, 1) == 1 ? 1 : 0;
+        var n = Libc.read(fd, &b, 1);
+        return n > 0 ? 1 : n == 0 ? 0 : -1;
     }
 }

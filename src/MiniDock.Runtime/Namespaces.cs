@@ -85,11 +85,6 @@ public sealed class Namespaces
             }
         }
 
-        if (!types.Contains("mount"))
-        {
-            throw new RuntimeError("a mount namespace is required (linux.namespaces has no \"mount\")");
-        }
-
         return new Namespaces
         {
             Unshare = unshare,

@@ -115,9 +115,9 @@ public static class InitProcess
         return () =>
         {
             // Park until `start` opens the fifo for reading.
+            // Kept open (close-on-exec): `start` reads until EOF, which comes with our execve.
             var w = Sys.Open($"/proc/self/fd/{fifoFd}", OpenFlags.WrOnly);
             Sys.WriteAll(w, "0"u8);
-            Sys.Close(w);
             Sys.Close(fifoFd);
 
             state.Status = "created";

@@ -236,9 +236,12 @@ public static class Create
                     trace.Step("  init: " + msg.Text![(msg.Text!.IndexOf(']') + 2)..]);
                     break;
                 case "hooks":
-                    var state = record.ToOci(ContainerStatus.Creating);
+                    // The deprecated prestart hooks see "created" (runtime-tools' hooks_stdin requires
+                    // it, as runc's behaviour did); createRuntime sees "creating", as runtime.md says.
+                    var state = record.ToOci(ContainerStatus.Created);
                     state.Pid = pid;
                     Hooks.RunAll("prestart", spec.Hooks?.Prestart, state, trace);
+                    state.Status = ContainerStateMachine.Name(ContainerStatus.Creating);
                     Hooks.RunAll("createRuntime", spec.Hooks?.CreateRuntime, state, trace);
                     channel.Send(new InitMessage { Type = "continue" });
                     break;

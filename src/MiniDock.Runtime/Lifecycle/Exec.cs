@@ -79,6 +79,13 @@ public static class Exec
                     Sys.Setns(fd, flag, name);
                 }
 
+                if (!nsTypes.Contains("mount"))
+                {
+                    // The container shares our mount namespace and lives in a chroot: enter it too.
+                    LinuxSyscalls.Instance.Chroot(r.Rootfs);
+                    Sys.Check(Libc.chdir("/"), "chdir /");
+                }
+
                 Sys.Check(Libc.chdir(p.Cwd), $"chdir to cwd {p.Cwd}");
                 var path = InitProcess.LookPath(p.Args[0], p.Env);
                 var opens = new List<(int, string)>();

@@ -19,11 +19,30 @@ public static class Start
         var pidfd = Sys.PidfdOpen(r.Pid);
         try
         {
-            while (Sys.TryReadByte(fd) == 0)
+            // The init writes one byte, then holds the fifo open (close-on-exec) until its execve:
+            // EOF after the byte means the user's process runs, so poststart runs after it, as the spec says.
+            var gotByte = false;
+            while (true)
             {
+                var n = Sys.TryReadByte(fd);
+                if (n == 1)
+                {
+                    gotByte = true;
+                    continue;
+                }
+
+                if (n == 0 && gotByte)
+                {
+                    break;
+                }
 
                 if (!Processes.IsAlive(r.Pid, r.InitStartTime))
                 {
+                    if (gotByte)
+                    {
+                        break;
+                    }
+
                     throw new RuntimeError($"cannot start container {id}: its init process exited");
                 }
 

@@ -18,6 +18,7 @@ public sealed class RootfsSetup
     private readonly Trace _trace;
     private readonly string _cgroupPath;
     private readonly bool _newCgroupNs;
+    private readonly bool _newMountNs;
     private int _rootFd = -1;
 
     public RootfsSetup(ISyscalls sys, RuntimeSpec spec, string rootfs, string bundle, string cgroupPath, Trace trace)
@@ -29,6 +30,7 @@ public sealed class RootfsSetup
         _cgroupPath = cgroupPath;
         _trace = trace;
         _newCgroupNs = spec.Linux?.Namespaces?.Any(n => n.Type == "cgroup" && string.IsNullOrEmpty(n.Path)) == true;
+        _newMountNs = spec.Linux?.Namespaces?.Any(n => n.Type == "mount") == true;
     }
 
     /// <summary>Everything before pivot_root.</summary>
@@ -36,7 +38,24 @@ public sealed class RootfsSetup
     {
         // "/" is private here but shared on systemd hosts: make it a slave (or what the spec asks)
         // so nothing we mount propagates back to the host.
-        var rootProp = _spec.Linux?.RootfsPropagation is { Length: > 0 } p ? MountOptions.ParsePropagation(p) : MountFlags.Slave | MountFlags.Rec;
+        // Shared or unbindable are applied to the new root after pivot_root (Finish): an unbindable
+        // "/" would refuse the rootfs bind, and a shared one would refuse pivot_root.
+        var requested = _spec.Linux?.RootfsPropagation is { Length: > 0 } p ? MountOptions.ParsePropagation(p) : 0;
+        var rootProp = (requested & MountFlags.Private) != 0 ? MountFlags.Private | MountFlags.Rec : MountFlags.Slave | MountFlags.Rec;
+        if (!_newMountNs)
+        {
+            // No mount namespace of its own: the container shares the caller's, so nothing of the
+            // caller's tree may change. Mounts land on the rootfs paths, then chroot (as runc does).
+            _rootFd = Sys.Open(_rootfs, OpenFlags.Path | OpenFlags.Directory);
+            foreach (var m in _spec.Mounts ?? [])
+            {
+                MountOne(m);
+            }
+
+            Devices.Create(_sys, _rootFd, _spec, _trace);
+            return;
+        }
+
         _sys.Mount(null, "/", null, rootProp, null);
 
         // pivot_root refuses a new root whose parent mount is shared (EINVAL).
@@ -59,6 +78,17 @@ public sealed class RootfsSetup
     /// <summary>pivot_root(".", ".") and detach the old root, as runc does: no temporary directory needed.</summary>
     public void PivotRoot()
     {
+        if (!_newMountNs)
+        {
+            _sys.Chdir(_rootfs);
+            _sys.Chroot(".");
+            _sys.Chdir("/");
+            Sys.Close(_rootFd);
+            _rootFd = -1;
+            _trace.Step("chroot into the rootfs (no mount namespace: pivot_root would move the caller's root)");
+            return;
+        }
+
         _sys.Chdir(_rootfs);
         _sys.PivotRoot(".", ".");
         _sys.Mount(null, ".", null, MountFlags.Slave | MountFlags.Rec, null);
@@ -94,14 +124,14 @@ public sealed class RootfsSetup
 
         MaskedPaths.ApplyReadonly(_sys, _spec.Linux?.ReadonlyPaths, _trace);
         MaskedPaths.ApplyMasked(_sys, _spec.Linux?.MaskedPaths, _trace);
-        if (_spec.Root?.Readonly == true)
+        if (_spec.Root?.Readonly == true && _newMountNs)
         {
             var flags = Sys.StatfsFlags("/") & (MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec | MountFlags.NoAtime | MountFlags.NoDirAtime | MountFlags.RelAtime);
             _sys.Mount(null, "/", null, MountFlags.Remount | MountFlags.Bind | MountFlags.RdOnly | flags, null);
             _trace.Step("remount / read-only");
         }
 
-        if (_spec.Linux?.RootfsPropagation is { Length: > 0 } p)
+        if (_spec.Linux?.RootfsPropagation is { Length: > 0 } p && _newMountNs)
         {
             _sys.Mount(null, "/", null, MountOptions.ParsePropagation(p), null);
             _trace.Step($"rootfs propagation {p}");

@@ -156,8 +156,7 @@ public sealed class LinuxSpec
 
     public List<DeviceSpec>? Devices { get; set; }
 
-    /// <summary>Kept as raw JSON: the engine refuses it until the seccomp compiler lands (never silently ignored).</summary>
-    public System.Text.Json.Nodes.JsonObject? Seccomp { get; set; }
+    public SeccompSpec? Seccomp { get; set; }
 
     public string? RootfsPropagation { get; set; }
 
@@ -166,6 +165,46 @@ public sealed class LinuxSpec
     public List<string>? ReadonlyPaths { get; set; }
 
     public string? MountLabel { get; set; }
+}
+
+/// <summary>linux.seccomp (config-linux.md#seccomp).</summary>
+public sealed class SeccompSpec
+{
+    public string DefaultAction { get; set; } = "";
+
+    public uint? DefaultErrnoRet { get; set; }
+
+    public List<string>? Architectures { get; set; }
+
+    public List<string>? Flags { get; set; }
+
+    public string? ListenerPath { get; set; }
+
+    public string? ListenerMetadata { get; set; }
+
+    public List<SeccompSyscall>? Syscalls { get; set; }
+}
+
+public sealed class SeccompSyscall
+{
+    public List<string> Names { get; set; } = [];
+
+    public string Action { get; set; } = "";
+
+    public uint? ErrnoRet { get; set; }
+
+    public List<SeccompArg>? Args { get; set; }
+}
+
+public sealed class SeccompArg
+{
+    public uint Index { get; set; }
+
+    public ulong Value { get; set; }
+
+    public ulong ValueTwo { get; set; }
+
+    public string Op { get; set; } = "";
 }
 
 public sealed class IdMapping

@@ -47,14 +47,9 @@ public static class SpecValidator
 
         var linux = spec.Linux ?? throw new RuntimeError("config.json has no linux section");
         var ns = Namespaces.Parse(linux.Namespaces);
-        if (!string.IsNullOrEmpty(spec.Hostname) && !(ns.Has("uts") && ns.Join.All(j => j.Type != "uts")))
+        if (!string.IsNullOrEmpty(spec.Hostname) && !ns.Has("uts"))
         {
-            throw new RuntimeError("hostname is set but there is no new uts namespace");
-        }
-
-        if (linux.Seccomp is not null)
-        {
-            throw new RuntimeError("linux.seccomp is not supported yet: remove it from config.json (the isolation milestone adds it)");
+            throw new RuntimeError("hostname is set but the container has no uts namespace: it would rename the host");
         }
 
         if (linux.UidMappings is { Count: > 0 } || linux.GidMappings is { Count: > 0 })

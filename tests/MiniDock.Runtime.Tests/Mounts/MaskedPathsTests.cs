@@ -47,6 +47,8 @@ public sealed class MaskedPathsTests : IDisposable
 
         public void Chdir(string path) => throw new NotSupportedException();
 
+        public void Chroot(string path) => throw new NotSupportedException();
+
         public void MknodAt(int dirfd, string name, uint mode, uint major, uint minor) => throw new NotSupportedException();
 
         public void SymlinkAt(string target, int dirfd, string name) => throw new NotSupportedException();

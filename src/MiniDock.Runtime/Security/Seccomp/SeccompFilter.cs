@@ -1,0 +1,36 @@
+using MiniDock.Native;
+using MiniDock.Runtime.Spec;
+using NativeSeccomp = MiniDock.Native.Seccomp;
+
+namespace MiniDock.Runtime.Security.Seccomp;
+
+/// <summary>Compiles <c>linux.seccomp</c> and attaches it to the calling thread.</summary>
+public static class SeccompFilter
+{
+    /// <summary>
+    /// Compiles <paramref name="spec"/> (<see cref="BpfCompiler.Compile"/>) and installs it with
+    /// seccomp(SECCOMP_SET_MODE_FILTER) on the calling thread only, unless the spec's flags ask for
+    /// SECCOMP_FILTER_FLAG_TSYNC. Children inherit the filter and it survives execve, which is why
+    /// the engine calls this last before exec: every syscall after it is subject to the profile.
+    /// </summary>
+    /// <remarks>
+    /// The kernel demands no_new_privs on the thread or CAP_SYS_ADMIN in its user namespace
+    /// (seccomp(2), EACCES otherwise); setting no_new_privs is the caller's decision
+    /// (process.noNewPrivileges), not this method's.
+    /// </remarks>
+    /// <exception cref="RuntimeError">The spec is invalid, or the kernel refused the filter (with its errno text).</exception>
+    public static void Install(SeccompSpec spec)
+    {
+        var program = BpfCompiler.Compile(spec);
+        var flags = BpfCompiler.Flags(spec);
+        try
+        {
+            NativeSeccomp.InstallFilter(program, flags);
+        }
+        catch (SysException e)
+        {
+            var hint = e.Errno == 13 /* EACCES */ ? " (the thread needs no_new_privs or CAP_SYS_ADMIN)" : "";
+            throw new RuntimeError($"seccomp: installing a filter of {program.Length} instructions (flags 0x{flags:x}): {e.Message}{hint}");
+        }
+    }
+}
