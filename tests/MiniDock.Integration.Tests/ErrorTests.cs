@@ -62,11 +62,15 @@ public sealed class ErrorTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    [Trait(Traits.Runtime, Traits.MiniDock)] // runc implements seccomp; MiniDock refuses it for now.
-    public void Seccomp_IsRefusedAsNotSupported()
+    [Trait(Traits.Runtime, Traits.MiniDock)] // runc has seccomp notify; MiniDock refuses it (no agent support).
+    public void SeccompNotify_IsRefusedAsNotSupported()
     {
         var b = _rt.NewBundle("seccomp").Args("true");
-        b.Linux["seccomp"] = new JsonObject { ["defaultAction"] = "SCMP_ACT_ALLOW" };
+        b.Linux["seccomp"] = new JsonObject
+        {
+            ["defaultAction"] = "SCMP_ACT_ALLOW",
+            ["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("mkdir"), ["action"] = "SCMP_ACT_NOTIFY" }),
+        };
         var stderr = AssertCreateFails(b, "seccomp");
         Assert.Contains("not supported", stderr, StringComparison.OrdinalIgnoreCase);
     }

@@ -28,7 +28,13 @@ public sealed class InitChannel(int fd)
             return null;
         }
 
-        var body = new byte[BinaryPrimitives.ReadInt32LittleEndian(len)];
+        var size = BinaryPrimitives.ReadInt32LittleEndian(len);
+        if (size is < 0 or > 16 << 20)
+        {
+            throw new RuntimeError($"init channel: bad frame length {size} (is fd {Fd} really the runtime's socket?)");
+        }
+
+        var body = new byte[size];
         return ReadExactly(body) ? JsonSerializer.Deserialize(body, SpecJsonContext.Default.InitMessage) : null;
     }
 

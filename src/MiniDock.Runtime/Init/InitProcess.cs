@@ -2,6 +2,7 @@ using MiniDock.Native;
 using MiniDock.Runtime.Lifecycle;
 using MiniDock.Runtime.Mounts;
 using MiniDock.Runtime.Security;
+using MiniDock.Runtime.Security.Seccomp;
 using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Runtime.Init;
@@ -17,18 +18,28 @@ public static class InitProcess
     /// <summary>The environment variable that names the init socket's fd.</summary>
     public const string FdEnv = "_MINIDOCK_INITFD";
 
+    private static long MainEntered;
+
     public static int Main()
     {
+        MainEntered = System.Diagnostics.Stopwatch.GetTimestamp();
         var fd = int.TryParse(Environment.GetEnvironmentVariable(FdEnv), out var n) ? n : 3;
         var channel = new InitChannel(fd);
         InitMessage? cfg = null;
         try
         {
             cfg = channel.Receive() ?? throw new RuntimeError("init: no configuration from the runtime");
+
+            // Parsed while the runtime makes our cgroups; "go" says we are inside them.
+            if (channel.Receive()?.Type != "go")
+            {
+                throw new RuntimeError("init: the runtime went away before placing us in our cgroups");
+            }
+
             var exec = Setup(channel, cfg);
             return exec();
         }
-        catch (Exception e) when (e is RuntimeError or SysException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is RuntimeError or SysException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             try
             {
@@ -49,6 +60,7 @@ public static class InitProcess
         var spec = cfg.Spec!;
         var process = spec.Process!;
         var trace = cfg.Trace ? new Trace(line => channel.Send(new InitMessage { Type = "trace", Text = line }), cfg.TraceStart) : Trace.Off;
+        trace.Step($"config received; init's Main began at {System.Diagnostics.Stopwatch.GetElapsedTime(cfg.TraceStart, MainEntered).TotalMilliseconds:F3} ms");
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
 
         // The host binary must not be reachable through /proc/1/exe while we still are it (CVE-2019-5736 class).
@@ -107,6 +119,7 @@ public static class InitProcess
         var path = LookPath(process.Args![0], process.Env);
         var lastCap = Caps.LastCap();
         var caps = Capabilities.Parse(process.Capabilities, lastCap);
+        var seccomp = spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
         trace.Step($"init ready: will exec {path}");
 
         channel.Send(new InitMessage { Type = "ready" });
@@ -123,21 +136,10 @@ public static class InitProcess
             state.Status = "created";
             Hooks.RunAll("startContainer", hooks?.StartContainer, state, Trace.Off);
 
-            var user = process.User;
-            Capabilities.ApplyAroundUserSwitch(caps, lastCap, () =>
-            {
-                Sys.SetGroups(user.AdditionalGids ?? []);
-                Sys.SetResGid(user.Gid);
-                Sys.SetResUid(user.Uid);
-            });
-            Libc.umask(user.Umask ?? 0x12 /* 022 */);
-            if (process.NoNewPrivileges)
-            {
-                Sys.Prctl(Prctl.SetNoNewPrivs, 1);
-            }
-
+            ProcessSecurity.Apply(process, caps, lastCap, seccomp);
             Sys.ResetSignals();
             Sys.CloseRangeCloExec(3 + cfg.PreserveFds);
+            ProcessSecurity.InstallLateSeccomp(process, seccomp);
             Spawn.Exec(path, process.Args!, process.Env ?? []);
             return 127;
         };

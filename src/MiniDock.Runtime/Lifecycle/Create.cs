@@ -58,15 +58,10 @@ public static class Create
         try
         {
             cgroup = CgroupFs.For(record.CgroupPath);
-            cgroup.Create();
-            record.CgroupCreated = cgroup.Created.ToList();
-            store.Save(record);
-            trace.Step($"cgroup {record.CgroupPath} created ({string.Join(", ", cgroup.Directories.Take(3))}...)");
-
             var fifo = store.FifoPath(o.Id);
             Sys.Check(Libc.mkfifo(fifo, 0x182 /* 0602 */), "mkfifo exec.fifo");
 
-            pid = SpawnInit(record, spec, o, store, cgroup, trace);
+            pid = SpawnInit(record, spec, o, store, cgroup, trace, spawned => pid = spawned);
             record.Pid = pid;
             record.InitStartTime = Processes.StartTime(pid) ?? 0;
             record.Status = "created";
@@ -119,7 +114,11 @@ public static class Create
         File.Move(tmp, full, overwrite: true);
     }
 
-    private static int SpawnInit(ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, ICgroupManager cgroup, Trace trace)
+    /// <summary>
+    /// Spawns the init, then works while it boots: the config goes first (the init parses it
+    /// while we make the cgroups), then the init is placed in its cgroups and told to go on.
+    /// </summary>
+    private static int SpawnInit(ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, ICgroupManager cgroup, Trace trace, Action<int> spawned)
     {
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
         var joinFds = ns.OpenJoinFds();
@@ -176,17 +175,23 @@ public static class Create
             throw error is SysException se ? new RuntimeError($"start init: {se.Message}") : error;
         }
 
+        spawned(pid);
         trace.Step($"init spawned as pid {pid} (unshare 0x{ns.Unshare:x}, {ns.Join.Count} joined)");
         try
         {
+            var channel = new InitChannel(parentSock);
+            SendConfig(channel, record, spec, o, store, pid, trace);
+            cgroup.Create();
+            record.CgroupCreated = cgroup.Created.ToList();
             cgroup.AddProcess(pid);
-            trace.Step("init placed in its cgroups");
+            trace.Step($"cgroup {record.CgroupPath} created, init placed ({string.Join(", ", cgroup.Directories.Take(2))}, ...)");
             if (spec.Process?.OomScoreAdj is { } adj)
             {
                 File.WriteAllText($"/proc/{pid}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
             }
 
-            Converse(new InitChannel(parentSock), record, spec, o, store, pid, trace);
+            channel.Send(new InitMessage { Type = "go" });
+            Converse(channel, record, spec, pid, trace);
 
             // Limits go on once the init has built the rootfs (as runc does): the devices cgroup
             // would otherwise refuse the mknod of the very nodes linux.devices asks for.
@@ -210,9 +215,8 @@ public static class Create
         return pid;
     }
 
-    private static void Converse(InitChannel channel, ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, int pid, Trace trace)
-    {
-        channel.Send(new InitMessage
+    private static void SendConfig(InitChannel channel, ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, int pid, Trace trace)
+        => channel.Send(new InitMessage
         {
             Type = "config",
             Spec = spec,
@@ -227,6 +231,9 @@ public static class Create
             ConsoleSocket = o.ConsoleSocket is not null || o.ConsoleFd >= 0,
             PreserveFds = o.PreserveFds,
         });
+
+    private static void Converse(InitChannel channel, ContainerRecord record, RuntimeSpec spec, int pid, Trace trace)
+    {
         while (true)
         {
             var msg = channel.Receive() ?? throw new RuntimeError("container init exited during setup");

@@ -1,6 +1,7 @@
 using MiniDock.Native;
 using MiniDock.Runtime.Init;
 using MiniDock.Runtime.Security;
+using MiniDock.Runtime.Security.Seccomp;
 using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Runtime.Lifecycle;
@@ -47,6 +48,7 @@ public static class Exec
         var lastCap = Caps.LastCap();
         var caps = Capabilities.Parse(p.Capabilities, lastCap);
         var rlimits = Rlimits.Parse(p.Rlimits);
+        var seccomp = r.Spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
         if (p.Terminal && o.ConsoleSocket is null && o.Detach)
         {
             throw new RuntimeError("a detached exec with a terminal needs --console-socket");
@@ -117,18 +119,11 @@ public static class Exec
                     Sys.SetRlimit(res, soft, hard);
                 }
 
-                Capabilities.ApplyAroundUserSwitch(caps, lastCap, () =>
-                {
-                    Sys.SetGroups(p.User.AdditionalGids ?? []);
-                    Sys.SetResGid(p.User.Gid);
-                    Sys.SetResUid(p.User.Uid);
-                });
-                Libc.umask(p.User.Umask ?? 0x12);
-                if (p.NoNewPrivileges)
-                {
-                    Sys.Prctl(Prctl.SetNoNewPrivs, 1);
-                }
-
+                // Nothing of ours may reach the process: everything above stdio (and the preserved
+                // fds) becomes close-on-exec here, before a seccomp filter could refuse close_range.
+                Sys.CloseRangeCloExec(3 + o.PreserveFds);
+                ProcessSecurity.Apply(p, caps, lastCap, seccomp);
+                ProcessSecurity.InstallLateSeccomp(p, seccomp);
                 pid = Spawn.Start(new SpawnRequest
                 {
                     Path = path,
@@ -137,7 +132,6 @@ public static class Exec
                     Opens = opens,
                     Fds = fds,
                     NewSession = p.Terminal,
-                    CloseFrom = 3 + o.PreserveFds,
                 });
             }
             catch (Exception e)

@@ -29,7 +29,7 @@ public static class RunContainer
 
         if (detach)
         {
-            Start.Run(store, o.Id, trace);
+            Start.Run(store, r, trace);
             return 0;
         }
 
@@ -39,7 +39,7 @@ public static class RunContainer
         {
             try
             {
-                Start.Run(store, o.Id, trace);
+                Start.Run(store, r, trace);
             }
             catch
             {

@@ -11,8 +11,14 @@ public static class Start
 {
     public static void Run(StateStore store, string id, Trace trace)
     {
-        using var _ = store.Lock(id);
-        var r = store.Load(id);
+        using var held = store.Lock(id);
+        Run(store, store.Load(id), trace);
+    }
+
+    /// <summary>Starts a container whose record the caller already holds (and whose lock, if any).</summary>
+    public static void Run(StateStore store, ContainerRecord r, Trace trace)
+    {
+        var id = r.Id;
         ContainerStateMachine.Require(id, store.Status(r), LifecycleOp.Start);
         var fifo = store.FifoPath(id);
         var fd = Sys.Open(fifo, OpenFlags.RdOnly | OpenFlags.NonBlock);
@@ -55,9 +61,8 @@ public static class Start
             Sys.Close(pidfd);
         }
 
+        // No state write: with the fifo gone and the init alive, the status reads as running.
         File.Delete(fifo);
-        r.Status = "running";
-        store.Save(r);
         trace.Step($"exec.fifo opened: container {id} started");
         Hooks.RunAllWarn("poststart", r.Spec.Hooks?.Poststart, r.ToOci(ContainerStatus.Running), trace);
     }

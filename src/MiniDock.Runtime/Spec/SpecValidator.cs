@@ -52,6 +52,11 @@ public static class SpecValidator
             throw new RuntimeError("hostname is set but the container has no uts namespace: it would rename the host");
         }
 
+        if (linux.Seccomp is { } seccomp)
+        {
+            Security.Seccomp.SeccompFilter.Compile(seccomp);
+        }
+
         if (linux.UidMappings is { Count: > 0 } || linux.GidMappings is { Count: > 0 })
         {
             throw new RuntimeError("linux.uidMappings/gidMappings are not supported yet (no user namespaces)");

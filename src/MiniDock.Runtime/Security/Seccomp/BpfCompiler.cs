@@ -365,13 +365,24 @@ public static class BpfCompiler
 
         var mid = (lo + hi) / 2;
         var upper = new Label();
+        var lower = new Assembler();
+        EmitTree(lower, groups, lo, mid, defaultAction);
 
-        // The lower half can be longer than 255 instructions, so the taken branch goes through ja.
-        var lower = new Label();
-        asm.Jump(JmpJgeK, (uint)groups[mid].Nr, null, lower);
-        asm.JumpAlways(upper);
-        asm.Mark(lower);
-        EmitTree(asm, groups, lo, mid, defaultAction);
+        // Near subtrees are jumped over directly; a lower half longer than 255 instructions is
+        // jumped over through ja, whose offset has 32 bits.
+        if (lower.Count <= byte.MaxValue)
+        {
+            asm.Jump(JmpJgeK, (uint)groups[mid].Nr, upper, null);
+        }
+        else
+        {
+            var start = new Label();
+            asm.Jump(JmpJgeK, (uint)groups[mid].Nr, null, start);
+            asm.JumpAlways(upper);
+            asm.Mark(start);
+        }
+
+        asm.Append(lower);
         asm.Mark(upper);
         EmitTree(asm, groups, mid, hi, defaultAction);
     }

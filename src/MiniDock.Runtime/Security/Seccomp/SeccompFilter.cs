@@ -19,18 +19,24 @@ public static class SeccompFilter
     /// (process.noNewPrivileges), not this method's.
     /// </remarks>
     /// <exception cref="RuntimeError">The spec is invalid, or the kernel refused the filter (with its errno text).</exception>
-    public static void Install(SeccompSpec spec)
+    public static void Install(SeccompSpec spec) => Install(Compile(spec));
+
+    /// <summary>Compiles ahead of time, so that a bad profile fails <c>create</c> and the exec path only installs.</summary>
+    public static CompiledFilter Compile(SeccompSpec spec) => new(BpfCompiler.Compile(spec), BpfCompiler.Flags(spec));
+
+    public static void Install(CompiledFilter filter)
     {
-        var program = BpfCompiler.Compile(spec);
-        var flags = BpfCompiler.Flags(spec);
         try
         {
-            NativeSeccomp.InstallFilter(program, flags);
+            NativeSeccomp.InstallFilter(filter.Program, filter.Flags);
         }
         catch (SysException e)
         {
             var hint = e.Errno == 13 /* EACCES */ ? " (the thread needs no_new_privs or CAP_SYS_ADMIN)" : "";
-            throw new RuntimeError($"seccomp: installing a filter of {program.Length} instructions (flags 0x{flags:x}): {e.Message}{hint}");
+            throw new RuntimeError($"seccomp: installing a filter of {filter.Program.Length} instructions (flags 0x{filter.Flags:x}): {e.Message}{hint}");
         }
     }
 }
+
+/// <summary>A compiled seccomp program and the flags to install it with.</summary>
+public sealed record CompiledFilter(SockFilter[] Program, uint Flags);
