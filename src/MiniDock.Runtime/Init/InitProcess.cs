@@ -136,9 +136,11 @@ public static class InitProcess
             state.Status = "created";
             Hooks.RunAll("startContainer", hooks?.StartContainer, state, Trace.Off);
 
+            // fds first: a profile installed by Apply may refuse close_range. Signals last, as
+            // nothing managed may run after .NET's handlers are gone (a GC suspension uses a signal).
+            Sys.CloseRangeCloExec(3 + cfg.PreserveFds);
             ProcessSecurity.Apply(process, caps, lastCap, seccomp);
             Sys.ResetSignals();
-            Sys.CloseRangeCloExec(3 + cfg.PreserveFds);
             ProcessSecurity.InstallLateSeccomp(process, seccomp);
             Spawn.Exec(path, process.Args!, process.Env ?? []);
             return 127;
