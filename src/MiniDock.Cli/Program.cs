@@ -12,6 +12,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["__noop"])
+        {
+            return 0;
+        }
+
         if (args is ["init"])
         {
             return InitProcess.Main();

@@ -1,6 +1,6 @@
-using System.Text.Json.Nodes;
-using MiniDock.Runtime.Mounts;
+using System.Text.Json;
 using MiniDock.Runtime.Security;
+using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Runtime;
 
@@ -10,31 +10,6 @@ namespace MiniDock.Runtime;
 /// </summary>
 public static class Features
 {
-    public static string Json()
-    {
-        JsonArray Arr(IEnumerable<string> items) => new(items.Select(i => (JsonNode)JsonValue.Create(i)).ToArray());
-        var doc = new JsonObject
-        {
-            ["ociVersionMin"] = "1.0.0",
-            ["ociVersionMax"] = "1.2.0",
-            ["hooks"] = Arr(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]),
-            ["mountOptions"] = Arr(MountOptionNames),
-            ["linux"] = new JsonObject
-            {
-                ["namespaces"] = Arr(["cgroup", "ipc", "mount", "network", "pid", "uts"]),
-                ["capabilities"] = Arr(Capabilities.Names),
-                ["cgroup"] = new JsonObject { ["v1"] = true, ["v2"] = true, ["systemd"] = false, ["systemdUser"] = false, ["rdma"] = false },
-                ["seccomp"] = new JsonObject { ["enabled"] = false },
-                ["apparmor"] = new JsonObject { ["enabled"] = false },
-                ["selinux"] = new JsonObject { ["enabled"] = false },
-                ["intelRdt"] = new JsonObject { ["enabled"] = false },
-                ["mountExtensions"] = new JsonObject { ["idmap"] = new JsonObject { ["enabled"] = false } },
-            },
-            ["annotations"] = new JsonObject { ["io.github.minidock.engine"] = "minidock" },
-        };
-        return doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine() });
-    }
-
     private static readonly string[] MountOptionNames =
     [
         "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime", "mand", "noatime",
@@ -42,4 +17,58 @@ public static class Features
         "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw",
         "shared", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
     ];
+
+    public static string Json() => System.Text.Encoding.UTF8.GetString(StateJson.Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("ociVersionMin", "1.0.0");
+        w.WriteString("ociVersionMax", "1.2.0");
+        Strings(w, "hooks", ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
+        Strings(w, "mountOptions", MountOptionNames);
+        w.WriteStartObject("linux");
+        Strings(w, "namespaces", ["cgroup", "ipc", "mount", "network", "pid", "uts"]);
+        Strings(w, "capabilities", Capabilities.Names);
+        w.WriteStartObject("cgroup");
+        w.WriteBoolean("v1", true);
+        w.WriteBoolean("v2", true);
+        w.WriteBoolean("systemd", false);
+        w.WriteBoolean("systemdUser", false);
+        w.WriteBoolean("rdma", false);
+        w.WriteEndObject();
+        w.WriteStartObject("seccomp");
+        w.WriteBoolean("enabled", true);
+        Strings(w, "actions", ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]);
+        Strings(w, "operators", ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]);
+        Strings(w, "archs", ["SCMP_ARCH_X86_64"]);
+        Strings(w, "supportedFlags", ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]);
+        w.WriteEndObject();
+        foreach (var off in new[] { "apparmor", "selinux", "intelRdt" })
+        {
+            w.WriteStartObject(off);
+            w.WriteBoolean("enabled", false);
+            w.WriteEndObject();
+        }
+
+        w.WriteStartObject("mountExtensions");
+        w.WriteStartObject("idmap");
+        w.WriteBoolean("enabled", false);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteStartObject("annotations");
+        w.WriteString("io.github.minidock.engine", "minidock");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }, indented: true));
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> items)
+    {
+        w.WriteStartArray(name);
+        foreach (var i in items)
+        {
+            w.WriteStringValue(i);
+        }
+
+        w.WriteEndArray();
+    }
 }

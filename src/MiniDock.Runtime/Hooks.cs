@@ -19,7 +19,7 @@ public static class Hooks
             return;
         }
 
-        var json = JsonSerializer.SerializeToUtf8Bytes(state, SpecJsonContext.Default.OciState);
+        var json = StateJson.Write(state);
         foreach (var h in hooks)
         {
             Run(kind, h, json);
@@ -35,7 +35,7 @@ public static class Hooks
             return;
         }
 
-        var json = JsonSerializer.SerializeToUtf8Bytes(state, SpecJsonContext.Default.OciState);
+        var json = StateJson.Write(state);
         foreach (var h in hooks)
         {
             try

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Cli.Output;
 
@@ -20,7 +19,7 @@ internal static class ErrorLog
 
         var time = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         var line = format == "json"
-            ? new JsonObject { ["level"] = "error", ["msg"] = message, ["time"] = time }.ToJsonString(new JsonSerializerOptions { TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine() })
+            ? StateJson.Line(("level", "error"), ("msg", message), ("time", time))
             : $"time=\"{time}\" level=error msg=\"{message.Replace("\"", "\\\"")}\"";
         try
         {

@@ -44,8 +44,8 @@ internal static class ExecCommand
             ProcessSpec spec;
             if (p.GetValue(process) is { } file)
             {
-                spec = JsonSerializer.Deserialize(File.ReadAllBytes(file), SpecJsonContext.Default.ProcessSpec)
-                       ?? throw new RuntimeError($"{file}: empty process");
+                using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
+                spec = SpecReader.Process(doc.RootElement);
             }
             else
             {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using MiniDock.Runtime.Lifecycle;
 using MiniDock.Runtime.Spec;
 
@@ -26,7 +25,7 @@ internal static class ListCommand
             }
             else if (p.GetValue(format) == "json")
             {
-                Console.WriteLine(JsonSerializer.Serialize(list, SpecJsonContext.Default.ListContainerListEntry).ReplaceLineEndings("").Replace("  ", ""));
+                Console.WriteLine(System.Text.Encoding.UTF8.GetString(StateJson.WriteList(list)));
             }
             else
             {

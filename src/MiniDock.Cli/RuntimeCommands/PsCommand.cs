@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
 using MiniDock.Runtime.Lifecycle;
-using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Cli.RuntimeCommands;
 
@@ -19,7 +17,7 @@ internal static class PsCommand
             var store = g.Store(p);
             if (p.GetValue(format) == "json")
             {
-                Console.WriteLine(JsonSerializer.Serialize(Query.Pids(store, p.GetValue(id)!).ToList(), SpecJsonContext.Default.ListInt32).ReplaceLineEndings("").Replace(" ", ""));
+                Console.WriteLine("[" + string.Join(',', Query.Pids(store, p.GetValue(id)!)) + "]");
             }
             else
             {

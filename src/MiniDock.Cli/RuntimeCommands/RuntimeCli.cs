@@ -106,7 +106,7 @@ internal static class RuntimeCli
         {
             return body();
         }
-        catch (Exception e) when (e is RuntimeError or SysException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is RuntimeError or SysException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             ErrorLog.Write(p.GetValue(g.Log), p.GetValue(g.LogFormat) ?? "text", e.Message);
             return 1;

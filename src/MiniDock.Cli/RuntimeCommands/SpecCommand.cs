@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using MiniDock.Runtime;
 using MiniDock.Runtime.Spec;
 
@@ -20,7 +19,7 @@ internal static class SpecCommand
                 throw new RuntimeError($"{path} already exists; remove it first");
             }
 
-            File.WriteAllText(path, JsonSerializer.Serialize(DefaultSpec.Create(), SpecJsonContext.Default.RuntimeSpec));
+            File.WriteAllText(path, DefaultSpec.Json + "\n");
             return 0;
         }));
         return cmd;

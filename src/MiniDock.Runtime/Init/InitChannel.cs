@@ -12,7 +12,7 @@ public sealed class InitChannel(int fd)
 
     public void Send(InitMessage msg)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(msg, SpecJsonContext.Default.InitMessage);
+        var body = StateJson.Write(msg);
         Span<byte> len = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(len, body.Length);
         Sys.WriteAll(Fd, len);
@@ -35,7 +35,7 @@ public sealed class InitChannel(int fd)
         }
 
         var body = new byte[size];
-        return ReadExactly(body) ? JsonSerializer.Deserialize(body, SpecJsonContext.Default.InitMessage) : null;
+        return ReadExactly(body) ? StateJson.ReadInitMessage(body) : null;
     }
 
     private bool ReadExactly(Span<byte> buf)

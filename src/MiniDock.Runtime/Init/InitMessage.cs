@@ -13,7 +13,11 @@ public sealed class InitMessage
 
     public string? Text { get; set; }
 
+    /// <summary>Parsed on receipt from the spec bytes.</summary>
     public RuntimeSpec? Spec { get; set; }
+
+    /// <summary>The bundle's config.json, verbatim: sent instead of re-serializing the spec.</summary>
+    public byte[]? SpecJson { get; set; }
 
     public string? Id { get; set; }
 

@@ -19,6 +19,7 @@ public static class InitProcess
     public const string FdEnv = "_MINIDOCK_INITFD";
 
     private static long MainEntered;
+    private static long ConfigParsed;
 
     public static int Main()
     {
@@ -29,6 +30,7 @@ public static class InitProcess
         try
         {
             cfg = channel.Receive() ?? throw new RuntimeError("init: no configuration from the runtime");
+            ConfigParsed = System.Diagnostics.Stopwatch.GetTimestamp();
 
             // Parsed while the runtime makes our cgroups; "go" says we are inside them.
             if (channel.Receive()?.Type != "go")
@@ -60,7 +62,7 @@ public static class InitProcess
         var spec = cfg.Spec!;
         var process = spec.Process!;
         var trace = cfg.Trace ? new Trace(line => channel.Send(new InitMessage { Type = "trace", Text = line }), cfg.TraceStart) : Trace.Off;
-        trace.Step($"config received; init's Main began at {System.Diagnostics.Stopwatch.GetElapsedTime(cfg.TraceStart, MainEntered).TotalMilliseconds:F3} ms");
+        trace.Step($"config received; init's Main began at {System.Diagnostics.Stopwatch.GetElapsedTime(cfg.TraceStart, MainEntered).TotalMilliseconds:F3} ms, config parsed at {System.Diagnostics.Stopwatch.GetElapsedTime(cfg.TraceStart, ConfigParsed).TotalMilliseconds:F3} ms");
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
 
         // The host binary must not be reachable through /proc/1/exe while we still are it (CVE-2019-5736 class).

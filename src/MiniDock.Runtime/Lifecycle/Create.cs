@@ -36,7 +36,7 @@ public static class Create
     {
         StateStore.ValidateId(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
-        var spec = LoadSpec(bundle);
+        var spec = LoadSpec(bundle, out var raw);
         SpecValidator.Validate(spec, bundle);
         trace.Step($"config.json read and validated ({bundle})");
 
@@ -49,9 +49,11 @@ public static class Create
             Rootfs = Path.GetFullPath(spec.Root!.Path, bundle),
             Created = DateTime.UtcNow,
             Spec = spec,
+            SpecJson = raw,
             CgroupPath = CgroupFs.ResolvePath(spec.Linux?.CgroupsPath, o.Id),
         };
         store.Save(record);
+        trace.Step("state dir and state.json written");
 
         ICgroupManager? cgroup = null;
         var pid = 0;
@@ -87,13 +89,15 @@ public static class Create
         }
     }
 
-    public static RuntimeSpec LoadSpec(string bundle)
+    public static RuntimeSpec LoadSpec(string bundle) => LoadSpec(bundle, out _);
+
+    public static RuntimeSpec LoadSpec(string bundle, out byte[] raw)
     {
         var path = Path.Combine(bundle, "config.json");
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), SpecJsonContext.Default.RuntimeSpec)
-                   ?? throw new RuntimeError($"{path}: empty");
+            raw = File.ReadAllBytes(path);
+            return SpecReader.Parse(raw);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -147,12 +151,15 @@ public static class Create
         // The thread that unshares must do nothing else but spawn: after CLONE_NEWPID it cannot
         // create threads, and its namespaces are its own (design-notes §3).
         var pid = 0;
+        long unshared = 0;
         Exception? error = null;
+        trace.Step("spawning the init");
         var thread = new Thread(() =>
         {
             try
             {
                 ns.ApplyToThread(joinFds);
+                unshared = System.Diagnostics.Stopwatch.GetTimestamp();
                 pid = Spawn.Start(request);
             }
             catch (Exception e)
@@ -176,7 +183,7 @@ public static class Create
         }
 
         spawned(pid);
-        trace.Step($"init spawned as pid {pid} (unshare 0x{ns.Unshare:x}, {ns.Join.Count} joined)");
+        trace.Step($"init spawned as pid {pid} (unshare 0x{ns.Unshare:x} done at {System.Diagnostics.Stopwatch.GetElapsedTime(trace.Start, unshared).TotalMilliseconds:F3} ms, {ns.Join.Count} joined)");
         try
         {
             var channel = new InitChannel(parentSock);
@@ -219,7 +226,7 @@ public static class Create
         => channel.Send(new InitMessage
         {
             Type = "config",
-            Spec = spec,
+            SpecJson = record.SpecJson,
             Id = record.Id,
             Bundle = record.Bundle,
             Rootfs = record.Rootfs,

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
 using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Runtime.Lifecycle;
@@ -10,7 +8,7 @@ public static class Query
     public static string State(StateStore store, string id)
     {
         var r = store.Load(id);
-        return JsonSerializer.Serialize(r.ToOci(store.Status(r)), SpecJsonContext.Default.OciState);
+        return System.Text.Encoding.UTF8.GetString(StateJson.Write(r.ToOci(store.Status(r)), indented: true));
     }
 
     public static List<ContainerListEntry> List(StateStore store)
@@ -56,15 +54,33 @@ public static class Query
     public static string PsTable(StateStore store, string id, IReadOnlyList<string> psArgs)
     {
         var pids = Pids(store, id).ToHashSet();
-        var psi = new ProcessStartInfo("ps") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in psArgs.Count > 0 ? psArgs : ["-ef"])
+        var (rd, wr) = MiniDock.Native.Sys.Pipe();
+        int pid;
+        try
         {
-            psi.ArgumentList.Add(a);
+            pid = MiniDock.Native.Spawn.Start(new MiniDock.Native.SpawnRequest
+            {
+                Path = "/bin/ps",
+                Args = ["ps", .. psArgs.Count > 0 ? psArgs : ["-ef"]],
+                Env = ["PATH=/usr/bin:/bin", "LC_ALL=C"],
+                Fds = [(1, wr)],
+                CloseFrom = 3,
+            });
+        }
+        finally
+        {
+            MiniDock.Native.Sys.Close(wr);
         }
 
-        using var ps = Process.Start(psi) ?? throw new RuntimeError("cannot run ps");
-        var lines = ps.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        ps.WaitForExit();
+        string output;
+        using (var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(rd, ownsHandle: true), FileAccess.Read))
+        using (var reader = new StreamReader(stream))
+        {
+            output = reader.ReadToEnd();
+        }
+
+        MiniDock.Native.Sys.WaitPid(pid, out _);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (lines.Length == 0)
         {
             return "";
@@ -81,7 +97,7 @@ public static class Query
         foreach (var line in lines.Skip(1))
         {
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length > col && int.TryParse(f[col], out var pid) && pids.Contains(pid))
+            if (f.Length > col && int.TryParse(f[col], out var rowPid) && pids.Contains(rowPid))
             {
                 sb.Append(line).Append('\n');
             }

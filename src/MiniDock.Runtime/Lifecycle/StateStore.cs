@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using MiniDock.Native;
 using MiniDock.Runtime.Cgroups;
 using MiniDock.Runtime.Spec;
@@ -11,7 +10,7 @@ namespace MiniDock.Runtime.Lifecycle;
 /// and, while the container is created but not started, exec.fifo. Writes are atomic (temp file +
 /// rename) and every change happens under an flock on the container's directory.
 /// </summary>
-public sealed partial class StateStore
+public sealed class StateStore
 {
     public StateStore(string root)
     {
@@ -23,14 +22,11 @@ public sealed partial class StateStore
     /// <summary>runc's id rule (letters, digits, _ + - .) minus anything that is only dots: no path tricks.</summary>
     public static void ValidateId(string id)
     {
-        if (string.IsNullOrEmpty(id) || id.Length > 1024 || !IdRegex().IsMatch(id) || id.Trim('.').Length == 0)
+        if (string.IsNullOrEmpty(id) || id.Length > 1024 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-' or '.') || id.Trim('.').Length == 0)
         {
             throw new RuntimeError($"invalid container id {id}: use letters, digits, '_', '+', '-' and '.'");
         }
     }
-
-    [GeneratedRegex(@"^[A-Za-z0-9_+\-.]+$")]
-    private static partial Regex IdRegex();
 
     public string Dir(string id) => Path.Combine(Root, id);
 
@@ -77,14 +73,13 @@ public sealed partial class StateStore
         var path = Path.Combine(Dir(id), "state.json");
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), SpecJsonContext.Default.ContainerRecord)
-                   ?? throw new RuntimeError($"container {id}: empty state");
+            return StateJson.ReadRecord(File.ReadAllBytes(path));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new RuntimeError($"container {id} does not exist");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new RuntimeError($"container {id}: corrupt state.json: {e.Message}");
         }
@@ -96,7 +91,7 @@ public sealed partial class StateStore
         var tmp = path + ".tmp";
         using (var fs = new FileStream(tmp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         {
-            JsonSerializer.Serialize(fs, r, SpecJsonContext.Default.ContainerRecord);
+            fs.Write(StateJson.Write(r));
         }
 
         File.Move(tmp, path, overwrite: true);

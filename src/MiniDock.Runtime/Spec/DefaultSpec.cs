@@ -2,50 +2,191 @@ namespace MiniDock.Runtime.Spec;
 
 /// <summary>
 /// What <c>spec</c> writes: runc's default config.json (a shell with a terminal, the usual mounts,
-/// masked and readonly paths), so a new bundle works with either runtime.
+/// masked and readonly paths) plus a cgroup namespace, so a new bundle works with either runtime.
+/// Kept as text: it is written out as is, and parsed only where an object is needed.
 /// </summary>
 public static class DefaultSpec
 {
-    public static RuntimeSpec Create()
-    {
-        string[] caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
-        return new RuntimeSpec
+    public const string Json = """
         {
-            OciVersion = "1.2.0",
-            Process = new ProcessSpec
-            {
-                Terminal = true,
-                User = new UserSpec { Uid = 0, Gid = 0 },
-                Args = ["sh"],
-                Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-                Cwd = "/",
-                Capabilities = new CapabilitiesSpec { Bounding = [.. caps], Effective = [.. caps], Permitted = [.. caps], Ambient = [.. caps] },
-                Rlimits = [new RlimitSpec { Type = "RLIMIT_NOFILE", Hard = 1024, Soft = 1024 }],
-                NoNewPrivileges = true,
+          "ociVersion": "1.2.0",
+          "process": {
+            "terminal": true,
+            "user": {
+              "uid": 0,
+              "gid": 0
             },
-            Root = new RootSpec { Path = "rootfs", Readonly = true },
-            Hostname = "minidock",
-            Mounts =
-            [
-                new() { Destination = "/proc", Type = "proc", Source = "proc" },
-                new() { Destination = "/dev", Type = "tmpfs", Source = "tmpfs", Options = ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-                new() { Destination = "/dev/pts", Type = "devpts", Source = "devpts", Options = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
-                new() { Destination = "/dev/shm", Type = "tmpfs", Source = "shm", Options = ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
-                new() { Destination = "/dev/mqueue", Type = "mqueue", Source = "mqueue", Options = ["nosuid", "noexec", "nodev"] },
-                new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = ["nosuid", "noexec", "nodev", "ro"] },
-                new() { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup", Options = ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+            "args": [
+              "sh"
             ],
-            Linux = new LinuxSpec
-            {
-                Resources = new ResourcesSpec { Devices = [new DeviceCgroupRule { Allow = false, Access = "rwm" }] },
-                Namespaces = [new() { Type = "pid" }, new() { Type = "network" }, new() { Type = "ipc" }, new() { Type = "uts" }, new() { Type = "mount" }, new() { Type = "cgroup" }],
-                MaskedPaths =
-                [
-                    "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                    "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
-                ],
-                ReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+            "env": [
+              "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+              "TERM=xterm"
+            ],
+            "cwd": "/",
+            "capabilities": {
+              "bounding": [
+                "CAP_AUDIT_WRITE",
+                "CAP_KILL",
+                "CAP_NET_BIND_SERVICE"
+              ],
+              "effective": [
+                "CAP_AUDIT_WRITE",
+                "CAP_KILL",
+                "CAP_NET_BIND_SERVICE"
+              ],
+              "permitted": [
+                "CAP_AUDIT_WRITE",
+                "CAP_KILL",
+                "CAP_NET_BIND_SERVICE"
+              ],
+              "ambient": [
+                "CAP_AUDIT_WRITE",
+                "CAP_KILL",
+                "CAP_NET_BIND_SERVICE"
+              ]
             },
-        };
-    }
+            "rlimits": [
+              {
+                "type": "RLIMIT_NOFILE",
+                "hard": 1024,
+                "soft": 1024
+              }
+            ],
+            "noNewPrivileges": true
+          },
+          "root": {
+            "path": "rootfs",
+            "readonly": true
+          },
+          "hostname": "minidock",
+          "mounts": [
+            {
+              "destination": "/proc",
+              "type": "proc",
+              "source": "proc"
+            },
+            {
+              "destination": "/dev",
+              "type": "tmpfs",
+              "source": "tmpfs",
+              "options": [
+                "nosuid",
+                "strictatime",
+                "mode=755",
+                "size=65536k"
+              ]
+            },
+            {
+              "destination": "/dev/pts",
+              "type": "devpts",
+              "source": "devpts",
+              "options": [
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5"
+              ]
+            },
+            {
+              "destination": "/dev/shm",
+              "type": "tmpfs",
+              "source": "shm",
+              "options": [
+                "nosuid",
+                "noexec",
+                "nodev",
+                "mode=1777",
+                "size=65536k"
+              ]
+            },
+            {
+              "destination": "/dev/mqueue",
+              "type": "mqueue",
+              "source": "mqueue",
+              "options": [
+                "nosuid",
+                "noexec",
+                "nodev"
+              ]
+            },
+            {
+              "destination": "/sys",
+              "type": "sysfs",
+              "source": "sysfs",
+              "options": [
+                "nosuid",
+                "noexec",
+                "nodev",
+                "ro"
+              ]
+            },
+            {
+              "destination": "/sys/fs/cgroup",
+              "type": "cgroup",
+              "source": "cgroup",
+              "options": [
+                "nosuid",
+                "noexec",
+                "nodev",
+                "relatime",
+                "ro"
+              ]
+            }
+          ],
+          "linux": {
+            "resources": {
+              "devices": [
+                {
+                  "allow": false,
+                  "access": "rwm"
+                }
+              ]
+            },
+            "namespaces": [
+              {
+                "type": "pid"
+              },
+              {
+                "type": "network"
+              },
+              {
+                "type": "ipc"
+              },
+              {
+                "type": "uts"
+              },
+              {
+                "type": "mount"
+              },
+              {
+                "type": "cgroup"
+              }
+            ],
+            "maskedPaths": [
+              "/proc/acpi",
+              "/proc/asound",
+              "/proc/kcore",
+              "/proc/keys",
+              "/proc/latency_stats",
+              "/proc/timer_list",
+              "/proc/timer_stats",
+              "/proc/sched_debug",
+              "/sys/firmware",
+              "/proc/scsi"
+            ],
+            "readonlyPaths": [
+              "/proc/bus",
+              "/proc/fs",
+              "/proc/irq",
+              "/proc/sys",
+              "/proc/sysrq-trigger"
+            ]
+          }
+        }
+        """;
+
+    public static RuntimeSpec Create() => SpecReader.Parse(System.Text.Encoding.UTF8.GetBytes(Json));
 }

@@ -1,9 +1,7 @@
-using System.Text.Json.Serialization;
-
 namespace MiniDock.Runtime.Spec;
 
-// The OCI runtime-spec config.json, as types. Field names follow the spec through the camelCase
-// policy of SpecJsonContext; https://github.com/opencontainers/runtime-spec/blob/main/config.md
+// The OCI runtime-spec config.json, as types; SpecReader fills them with the spec's field names.
+// https://github.com/opencontainers/runtime-spec/blob/main/config.md
 
 /// <summary>config.json (runtime-spec config.md).</summary>
 public sealed class RuntimeSpec
