@@ -129,12 +129,11 @@ public static class CgroupFs
         {
             try
             {
-                if (!Directory.Exists(dir))
-                {
-                    return;
-                }
-
                 Directory.Delete(dir);
+                return;
+            }
+            catch (DirectoryNotFoundException)
+            {
                 return;
             }
             catch (IOException)

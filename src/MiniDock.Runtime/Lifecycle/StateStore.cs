@@ -37,21 +37,24 @@ public sealed class StateStore
     /// <summary>Makes the container's directory; fails if the id is taken.</summary>
     public void CreateDir(string id)
     {
-        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        try
+        // mkdir(2) itself is the "id taken?" test: atomic, so two creates of one id cannot both win.
+        if (Libc.mkdirat(Consts.AtFdCwd, Dir(id), 0x1c0 /* 0700 */) == 0)
         {
-            Directory.CreateDirectory(Dir(id));
-            if (Exists(id) || Directory.EnumerateFileSystemEntries(Dir(id)).Any())
-            {
-                throw new RuntimeError($"container with id {id} already exists");
-            }
-        }
-        catch (IOException e)
-        {
-            throw new RuntimeError($"create state dir for {id}: {e.Message}");
+            return;
         }
 
-        File.SetUnixFileMode(Dir(id), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Sys.Errno == Consts.EExist)
+        {
+            throw new RuntimeError($"container with id {id} already exists");
+        }
+
+        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Libc.mkdirat(Consts.AtFdCwd, Dir(id), 0x1c0) < 0)
+        {
+            throw Sys.Errno == Consts.EExist
+                ? new RuntimeError($"container with id {id} already exists")
+                : new RuntimeError($"create state dir for {id}: {new SysException("mkdir", Sys.Errno).Message}");
+        }
     }
 
     /// <summary>Takes an exclusive lock on the container's directory until disposed.</summary>

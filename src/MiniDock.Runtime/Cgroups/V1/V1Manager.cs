@@ -165,13 +165,14 @@ public sealed class V1Manager : ICgroupManager
 
     public void Destroy()
     {
-        if (_unified is not null && File.Exists(System.IO.Path.Combine(Dir(_unified), "cgroup.kill")))
-        {
-            try { CgroupFs.Write(Dir(_unified), "cgroup.kill", "1"); } catch (RuntimeError) { }
-        }
-
         if (Pids().Count > 0)
         {
+            // The hybrid cgroup2 tree kills everything at once, forks included; the v1 walk follows.
+            if (_unified is not null && File.Exists(System.IO.Path.Combine(Dir(_unified), "cgroup.kill")))
+            {
+                try { CgroupFs.Write(Dir(_unified), "cgroup.kill", "1"); } catch (RuntimeError) { }
+            }
+
             Signal(Consts.SigKill);
         }
 
