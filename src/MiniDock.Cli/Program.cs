@@ -12,11 +12,6 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args is ["__noop"])
-        {
-            return 0;
-        }
-
         if (args is ["init"])
         {
             return InitProcess.Main();

@@ -34,6 +34,9 @@ public sealed class ContainerRecord
 
     public RuntimeSpec Spec { get; set; } = new();
 
+    /// <summary>Not stored: the cgroup manager, cached while this record is in use.</summary>
+    internal Cgroups.ICgroupManager? Cgroup { get; set; }
+
     /// <summary>config.json as the bundle had it at create time (kept verbatim in state.json).</summary>
     public byte[] SpecJson { get; set; } = "{}"u8.ToArray();
 

@@ -52,18 +52,21 @@ public static class Create
             SpecJson = raw,
             CgroupPath = CgroupFs.ResolvePath(spec.Linux?.CgroupsPath, o.Id),
         };
-        store.Save(record);
-        trace.Step("state dir and state.json written");
-
         ICgroupManager? cgroup = null;
         var pid = 0;
         try
         {
             cgroup = CgroupFs.For(record.CgroupPath);
-            var fifo = store.FifoPath(o.Id);
-            Sys.Check(Libc.mkfifo(fifo, 0x182 /* 0602 */), "mkfifo exec.fifo");
+            record.Cgroup = cgroup;
 
-            pid = SpawnInit(record, spec, o, store, cgroup, trace, spawned => pid = spawned);
+            // The init boots (the .NET runtime: milliseconds) while the state and exec.fifo are written.
+            pid = SpawnInit(record, spec, o, store, cgroup, trace, spawned =>
+            {
+                pid = spawned;
+                store.Save(record);
+                Sys.Check(Libc.mkfifo(store.FifoPath(o.Id), 0x182 /* 0602 */), "mkfifo exec.fifo");
+                trace.Step("state.json and exec.fifo written");
+            });
             record.Pid = pid;
             record.InitStartTime = Processes.StartTime(pid) ?? 0;
             record.Status = "created";

@@ -25,7 +25,15 @@ public static class Delete
 
         using (store.Lock(id))
         {
-            var r = store.Load(id);
+            Run(store, store.Load(id), force, trace);
+        }
+    }
+
+    /// <summary>Deletes a container whose record the caller holds (a foreground run, right after the wait).</summary>
+    public static void Run(StateStore store, ContainerRecord r, bool force, Trace trace)
+    {
+        var id = r.Id;
+        {
             var status = store.Status(r);
             if (status != ContainerStatus.Stopped)
             {

@@ -51,7 +51,11 @@ public static class RunContainer
         }
 
         trace.Step($"container exited: {Sys.ExitCode(status)}");
-        Delete.Run(store, o.Id, force: true, trace);
+        using (store.Lock(r.Id))
+        {
+            Delete.Run(store, r, force: true, trace);
+        }
+
         return Sys.ExitCode(status);
     }
 }

@@ -140,7 +140,8 @@ public sealed class StateStore
         return ContainerStatus.Running;
     }
 
-    public static ICgroupManager Cgroup(ContainerRecord r) => CgroupFs.For(r.CgroupPath, r.CgroupCreated);
+    /// <summary>The container's cgroup manager, made once per record (it reads the host's mount table).</summary>
+    public static ICgroupManager Cgroup(ContainerRecord r) => r.Cgroup ??= CgroupFs.For(r.CgroupPath, r.CgroupCreated);
 
     private sealed class FdLock(int fd) : IDisposable
     {
