@@ -35,5 +35,14 @@ test: deps build unit integration
 bench: deps build
 	bash bench/bench.sh
 
+# Today's demo: the engine runs a busybox bundle (the registry/pull/run path replaces it when the
+# image milestone lands). Runs in a private mount namespace, so it leaves nothing on the host.
+demo: deps build
+	@rm -rf out/demo && samples/busybox-bundle/mkbundle.sh out/demo >/dev/null
+	@echo "== bin/minidock-runtime run (busybox bundle in out/demo)"
+	cd out/demo && unshare -m --propagation private ../../bin/minidock-runtime --root ../../out/demo-state run demo
+	@echo "== the same with --debug: every engine step and its time, on stderr"
+	cd out/demo && unshare -m --propagation private ../../bin/minidock-runtime --root ../../out/demo-state --debug run demo 2>&1 >/dev/null | head -12
+
 clean:
 	rm -rf bin out src/*/bin src/*/obj tests/*/bin tests/*/obj
