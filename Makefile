@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
 PUBLISH := out/publish
-APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc
+APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd
 
 .PHONY: build test unit integration deps bench clean demo
 
@@ -22,8 +22,10 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null
 
+UNIT_TESTS := tests/MiniDock.Runtime.Tests tests/MiniDock.Registry.Tests tests/MiniDock.Images.Tests
+
 unit:
-	$(DOTNET) test tests/MiniDock.Runtime.Tests -c $(CONFIG) --nologo
+	@set -e; for t in $(UNIT_TESTS); do $(DOTNET) test $$t -c $(CONFIG) --nologo; done
 
 # Integration tests run real containers; a private mount namespace guarantees that a failed test
 # cannot leave a mount on the host.

@@ -4,8 +4,9 @@ using MiniDock.Cli.RuntimeCommands;
 namespace MiniDock.Cli;
 
 /// <summary>
-/// The Docker-like CLI. Its image and container commands arrive with their milestones; today it
-/// offers <c>version</c> and <c>runtime</c> (the runc-compatible engine under this name too).
+/// The Docker-like CLI: image commands (pull, images, rmi, tag, image …, system df), <c>version</c>,
+/// and <c>runtime</c> (the runc-compatible engine under this name too). Container commands arrive
+/// with the run milestone.
 /// </summary>
 public static class UserCli
 {
@@ -25,6 +26,12 @@ public static class UserCli
             return 0;
         });
         root.Subcommands.Add(version);
+        root.Subcommands.Add(Commands.PullCommand.Build());
+        root.Subcommands.Add(Commands.ImagesCommand.Build());
+        root.Subcommands.Add(Commands.RmiCommand.Build());
+        root.Subcommands.Add(Commands.TagCommand.Build());
+        root.Subcommands.Add(Commands.ImageCommand.Build());
+        root.Subcommands.Add(Commands.ImageCommand.System());
         root.Subcommands.Add(new Command("runtime", "The runc-compatible OCI runtime (same as invoking bin/minidock-runtime)"));
         return root.Parse(args).Invoke();
     }

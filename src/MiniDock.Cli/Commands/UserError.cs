@@ -1,0 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using MiniDock.Images;
+using MiniDock.Images.Content;
+using MiniDock.Images.Metadata;
+using MiniDock.Registry;
+
+namespace MiniDock.Cli.Commands;
+
+/// <summary>
+/// Docker's exit codes for the user CLI: 125 when MiniDock itself fails (bad reference, registry
+/// error, corrupt download), with one clear line on stderr and nothing half-written left visible.
+/// </summary>
+internal static class UserError
+{
+    public const int Code = 125;
+
+    public static int Guard(Func<ServiceProvider, int> body)
+    {
+        try
+        {
+            using var services = Services.Build();
+            return body(services);
+        }
+        catch (Exception e) when (e is ImageException or RegistryException or ReferenceException or ContentException or AmbiguousImageReferenceException
+                                      or IOException or UnauthorizedAccessException or HttpRequestException or SQLite.SQLiteException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"Error: {e.Message.Split('\n')[0]}");
+            return Code;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("Error: cancelled");
+            return 130;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using MiniDock.Images;
+using MiniDock.Images.Content;
+using MiniDock.Images.Metadata;
+using MiniDock.Registry;
+
+namespace MiniDock.Cli;
+
+/// <summary>
+/// The object graph of the user CLI, built once per command with Microsoft.Extensions.DependencyInjection
+/// and the HttpClient factory (both AOT-clean). Redirects are the registry client's job (it must
+/// drop Authorization when a blob redirect leaves the registry's host), so the handler doesn't follow them.
+/// </summary>
+internal static class Services
+{
+    public static ServiceProvider Build()
+    {
+        var root = DataRoot.FromEnvironment();
+        var services = new ServiceCollection();
+        services.AddSingleton(root);
+        services.AddSingleton(_ => LoadOptions());
+        services.AddHttpClient("registry")
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+                ConnectTimeout = TimeSpan.FromSeconds(30),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
+            .ConfigureHttpClient(h => h.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<IRegistryClient>(sp => new RegistryClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient("registry"), sp.GetRequiredService<RegistryOptions>()));
+        services.AddSingleton<IContentStore>(_ => new ContentStore(root.Data));
+        services.AddSingleton(_ => new ImageDb(root.Data));
+        services.AddSingleton<ImageService>();
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// MiniDock's daemon.json-like config: <c>$MINIDOCK_CONFIG</c>, else /etc/minidock/config.json,
+    /// with Docker's keys <c>insecure-registries</c> and <c>registry-mirrors</c>.
+    /// </summary>
+    private static RegistryOptions LoadOptions()
+    {
+        var options = new RegistryOptions { Credentials = new DockerConfigCredentials() };
+        var path = Environment.GetEnvironmentVariable("MINIDOCK_CONFIG") is { Length: > 0 } p ? p : "/etc/minidock/config.json";
+        if (!File.Exists(path))
+        {
+            return options;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (doc.RootElement.TryGetProperty("insecure-registries", out var insecure) && insecure.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var r in insecure.EnumerateArray())
+                {
+                    options.InsecureRegistries.Add(r.GetString() ?? "");
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new ImageException($"{path}: invalid JSON: {e.Message}");
+        }
+
+        return options;
+    }
+}

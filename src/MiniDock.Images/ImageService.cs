@@ -1,0 +1,313 @@
+using System.Text;
+using System.Text.Json;
+using MiniDock.Images.Content;
+using MiniDock.Images.Metadata;
+using MiniDock.Registry;
+
+namespace MiniDock.Images;
+
+/// <summary>A tagged image as `images` lists it.</summary>
+public sealed record ImageListing(string Repository, string Tag, string Id, string ManifestDigest, DateTime? Created, long Size);
+
+/// <summary>
+/// What is kept on disk for images, behind the CLI: pull = resolve → download (concurrently,
+/// resuming, verified) → commit → record, with every database write of one pull in one
+/// transaction at the end, so a pull killed at any point leaves nothing half-recorded.
+/// </summary>
+public sealed class ImageService(IRegistryClient registry, IContentStore content, ImageDb db)
+{
+    /// <summary>Default layer downloads at once: what containerd and dockerd use.</summary>
+    public const int DefaultConcurrency = 3;
+
+    public async Task<ImageRecord> PullAsync(Reference reference, Platform platform, int concurrency, IPullProgress progress, CancellationToken ct)
+    {
+        var resolved = await registry.ResolveAsync(reference, platform, ct).ConfigureAwait(false);
+        progress.Resolved(reference.ToString(), resolved.ManifestDigest, resolved.Layers.Count);
+        await content.WriteAsync(resolved.ManifestBytes, resolved.ManifestDigest, ct).ConfigureAwait(false);
+
+        byte[] configBytes;
+        if (content.Has(resolved.Config.Digest))
+        {
+            configBytes = await File.ReadAllBytesAsync(content.BlobPath(resolved.Config.Digest), ct).ConfigureAwait(false);
+        }
+        else
+        {
+            configBytes = await registry.GetBlobBytesAsync(reference, resolved.Config, ct).ConfigureAwait(false);
+            await content.WriteAsync(configBytes, resolved.Config.Digest, ct).ConfigureAwait(false);
+        }
+
+        var config = ImageConfig.Parse(configBytes);
+        if (config.DiffIds.Count != resolved.Layers.Count)
+        {
+            throw new ImageException($"image config lists {config.DiffIds.Count} diff_ids but the manifest has {resolved.Layers.Count} layers");
+        }
+
+        using var gate = new SemaphoreSlim(Math.Max(1, concurrency));
+        await Task.WhenAll(resolved.Layers.Select(async layer =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await FetchLayerAsync(reference, layer, progress, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })).ConfigureAwait(false);
+
+        var chain = ChainId.Compute(config.DiffIds);
+        var image = new ImageRecord
+        {
+            Id = resolved.Config.Digest,
+            ManifestDigest = resolved.ManifestDigest,
+            ManifestMediaType = resolved.ManifestMediaType,
+            IndexDigest = resolved.IndexDigest,
+            Created = config.Created?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            Size = resolved.Config.Size + resolved.Layers.Sum(l => l.Size),
+            Os = config.Os,
+            Architecture = config.Architecture,
+            Variant = config.Variant,
+        };
+        var layers = resolved.Layers.Select((l, i) => new LayerRecord
+        {
+            ImageId = image.Id,
+            Position = i,
+            Digest = l.Digest,
+            MediaType = l.MediaType,
+            Size = l.Size,
+            DiffId = config.DiffIds[i],
+            ChainId = chain[i],
+        }).ToList();
+        db.RecordPull(image, layers, reference.Digest is null ? reference.ToString() : null);
+        return image;
+    }
+
+    private async Task FetchLayerAsync(Reference reference, Descriptor layer, IPullProgress progress, CancellationToken ct)
+    {
+        if (content.Has(layer.Digest))
+        {
+            progress.Layer(layer.Digest, layer.Size, LayerState.Exists);
+            return;
+        }
+
+        // One writer per digest, across processes: two pulls sharing a layer must not append to
+        // the same ingest file at once. The second waits, then finds the blob committed.
+        using var _ = await content.LockIngestAsync(layer.Digest, ct).ConfigureAwait(false);
+        if (content.Has(layer.Digest))
+        {
+            progress.Layer(layer.Digest, layer.Size, LayerState.Exists);
+            return;
+        }
+
+        progress.Layer(layer.Digest, layer.Size, LayerState.Downloading);
+        await registry.DownloadBlobAsync(reference, layer, content.IngestPath(layer.Digest), new SyncProgress(n => progress.Bytes(layer.Digest, n)), ct).ConfigureAwait(false);
+        progress.Layer(layer.Digest, layer.Size, LayerState.Verifying);
+        await content.CommitAsync(layer.Digest, layer.Size, ct).ConfigureAwait(false);
+        progress.Layer(layer.Digest, layer.Size, LayerState.Done);
+    }
+
+    public IReadOnlyList<ImageListing> List()
+    {
+        var images = db.Images().ToDictionary(i => i.Id);
+        var list = new List<ImageListing>();
+        var tagged = new HashSet<string>();
+        foreach (var (tag, id) in db.Tags())
+        {
+            if (!images.TryGetValue(id, out var img))
+            {
+                continue;
+            }
+
+            tagged.Add(id);
+            var r = Reference.Parse(tag);
+            list.Add(new ImageListing(r.FamiliarName, r.Tag ?? "<none>", id, img.ManifestDigest, Created(img), img.Size));
+        }
+
+        foreach (var img in images.Values.Where(i => !tagged.Contains(i.Id)))
+        {
+            list.Add(new ImageListing("<none>", "<none>", img.Id, img.ManifestDigest, Created(img), img.Size));
+        }
+
+        return list.OrderByDescending(l => l.Created).ThenBy(l => l.Repository, StringComparer.Ordinal).ToList();
+    }
+
+    public ImageRecord Find(string text) => db.Find(Normalize(text)) ?? db.Find(text) ?? throw new ImageException($"No such image: {text}");
+
+    /// <summary>`image inspect`: the image record, its tags, layers and config, as one JSON object.</summary>
+    public string Inspect(string text)
+    {
+        var img = Find(text);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("Id", img.Id);
+            w.WriteStartArray("RepoTags");
+            foreach (var t in db.TagsOf(img.Id))
+            {
+                w.WriteStringValue(t);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("ManifestDigest", img.ManifestDigest);
+            w.WriteString("ManifestMediaType", img.ManifestMediaType);
+            if (img.IndexDigest is { } idx)
+            {
+                w.WriteString("IndexDigest", idx);
+            }
+
+            w.WriteString("Created", img.Created);
+            w.WriteString("Os", img.Os);
+            w.WriteString("Architecture", img.Architecture);
+            if (img.Variant is { } v)
+            {
+                w.WriteString("Variant", v);
+            }
+
+            w.WriteNumber("Size", img.Size);
+            w.WriteStartArray("Layers");
+            foreach (var l in db.Layers(img.Id))
+            {
+                w.WriteStartObject();
+                w.WriteString("Digest", l.Digest);
+                w.WriteString("MediaType", l.MediaType);
+                w.WriteNumber("Size", l.Size);
+                w.WriteString("DiffID", l.DiffId);
+                w.WriteString("ChainID", l.ChainId);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (content.Has(img.Id))
+            {
+                w.WritePropertyName("Config");
+                w.WriteRawValue(File.ReadAllBytes(content.BlobPath(img.Id)));
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// rmi: untag; when no tag is left (or the argument was an id), delete the image and the blobs
+    /// nothing else refers to. Returns Docker-style "Untagged:"/"Deleted:" lines.
+    /// </summary>
+    public IReadOnlyList<string> Remove(string text, bool force)
+    {
+        var lines = new List<string>();
+        var img = Find(text);
+        var tags = db.TagsOf(img.Id);
+        var byTag = tags.Contains(Normalize(text));
+        if (byTag)
+        {
+            db.Untag(Normalize(text));
+            lines.Add($"Untagged: {Reference.Parse(Normalize(text)).FamiliarName}:{Reference.Parse(Normalize(text)).Tag}");
+            if (tags.Count > 1)
+            {
+                return lines;
+            }
+        }
+        else if (tags.Count > 1 && !force)
+        {
+            throw new ImageException($"conflict: unable to delete {Short(img.Id)} (must be forced) - image is referenced in multiple repositories");
+        }
+        else
+        {
+            foreach (var t in tags)
+            {
+                db.Untag(t);
+                lines.Add($"Untagged: {t}");
+            }
+        }
+
+        foreach (var blob in db.RemoveImage(img.Id))
+        {
+            content.Delete(blob);
+        }
+
+        content.Delete(img.ManifestDigest);
+        lines.Add($"Deleted: {img.Id}");
+        return lines;
+    }
+
+    public void Tag(string source, string target)
+    {
+        var img = Find(source);
+        var r = Reference.Parse(target);
+        if (r.Digest is not null)
+        {
+            throw new ImageException($"refusing to create a tag with a digest reference: {target}");
+        }
+
+        db.RecordPull(img, db.Layers(img.Id), r.ToString());
+    }
+
+    /// <summary>`image prune`: images without a tag (all unused ones with <paramref name="all"/>: no containers yet, so every image).</summary>
+    public IReadOnlyList<string> Prune(bool all)
+    {
+        var ids = all ? db.Images().Select(i => i.Id).ToList() : db.DanglingImages().ToList();
+        var lines = new List<string>();
+        foreach (var id in ids)
+        {
+            foreach (var t in db.TagsOf(id))
+            {
+                db.Untag(t);
+                lines.Add($"untagged: {t}");
+            }
+
+            var img = db.Find(id);
+            foreach (var blob in db.RemoveImage(id))
+            {
+                content.Delete(blob);
+            }
+
+            if (img is not null)
+            {
+                content.Delete(img.ManifestDigest);
+            }
+
+            lines.Add($"deleted: {id}");
+        }
+
+        return lines;
+    }
+
+    /// <summary>`system df`: images, and the bytes of the content store.</summary>
+    public (int Images, long Size, long Reclaimable) DiskUsage()
+    {
+        var images = db.Images();
+        var dangling = db.DanglingImages().ToHashSet();
+        var total = content.List().Sum(content.Size);
+        var reclaimable = images.Where(i => dangling.Contains(i.Id)).Sum(i => i.Size);
+        return (images.Count, total, reclaimable);
+    }
+
+    public static string Short(string id) => id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..19] : id[..Math.Min(12, id.Length)];
+
+    private static DateTime? Created(ImageRecord img)
+        => img.Created is { } c && DateTime.TryParse(c, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var t) ? t : null;
+
+    /// <summary>A name the user typed, in the form tags are stored ("alpine" → "docker.io/library/alpine:latest"); ids stay as they are.</summary>
+    private static string Normalize(string text)
+    {
+        try
+        {
+            return text.StartsWith("sha256:", StringComparison.Ordinal) || (text.Length >= 4 && text.All(Uri.IsHexDigit)) ? text : Reference.Parse(text).ToString();
+        }
+        catch (ReferenceException)
+        {
+            return text;
+        }
+    }
+
+    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}
+
+/// <summary>An image-store error meant for the user: one line, exit status 125.</summary>
+public sealed class ImageException(string message) : Exception(message);

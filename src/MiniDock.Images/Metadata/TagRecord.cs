@@ -1,0 +1,20 @@
+using SQLite;
+
+namespace MiniDock.Images.Metadata;
+
+/// <summary>
+/// One row of <c>tags</c>: a fully-qualified reference (e.g. <c>docker.io/library/alpine:latest</c>) pointing at an
+/// image ID. The reference is the primary key, so a tag names at most one image, as in Docker; re-pulling moves it.
+/// Normalising short names ("alpine") to this form is the caller's job.
+/// </summary>
+[Table("tags")]
+public sealed class TagRecord
+{
+    /// <summary>The normalised reference string.</summary>
+    [PrimaryKey, Column("tag")]
+    public string Tag { get; set; } = "";
+
+    /// <summary>The image it points at.</summary>
+    [Column("image_id")]
+    public string ImageId { get; set; } = "";
+}
