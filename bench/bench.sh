@@ -4,9 +4,12 @@
 # Usage: bash bench/bench.sh [SECTION...]     (default: all sections)
 #   runtime   OCI runtime `run` + `delete -f` of a busybox /bin/true bundle:
 #             MiniDock (bin/minidock-runtime) vs runc vs crun, timed by hyperfine.
+#   pull      pull of a 5-layer image from a loopback docker-registry, each run into an
+#             empty store: MiniDock (bin/minidock) vs podman vs skopeo (+ umoci unpack).
 #
 # Environment:
-#   BENCH_RUNS   hyperfine --runs per command (default 30); warmup is always 3.
+#   BENCH_RUNS        hyperfine --runs per command of `runtime` (default 30); warmup is always 3.
+#   BENCH_PULL_RUNS   hyperfine --runs per command of `pull` (default 10); warmup is always 1.
 #
 # The markdown report goes to stdout; hyperfine's progress and notes go to stderr,
 # so `bash bench/bench.sh > results.md` captures only the report.
@@ -17,12 +20,15 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SECTIONS=(runtime)
+SECTIONS=(runtime pull)
 WARMUP=3
 RUNS=${BENCH_RUNS:-30}
+PULL_WARMUP=1
+PULL_RUNS=${BENCH_PULL_RUNS:-10}
 # cgroupsPath is /minidock-bench/<runtime> for every runtime (absolute: outside our own cgroup)
 CG_NAME="minidock-bench"
 WORK=""
+REGISTRY_PORT=""
 CLEANUP_CMDS=()
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -91,20 +97,21 @@ machine_line() {
   printf 'Machine: %s CPUs (nproc)%s, kernel %s %s\n' "$(nproc)" "${cpu:+, $cpu}" "$(uname -r)" "$(uname -m)"
 }
 
-# md_table JSON NAME... — markdown table from hyperfine 1.15 --export-json (seconds).
-# NAMEs label the results in order; ratio is median / median of the result named runc.
+# md_table JSON COLUMN REF NAME... — markdown table from hyperfine 1.15 --export-json
+# (seconds). COLUMN heads the first column; NAMEs label the results in order; ratio is
+# median / median of the result named REF (n/a when there is none).
 md_table() {
-  local json=$1; shift
-  jq -r '
+  local json=$1 column=$2 ref=$3; shift 3
+  jq -r --arg column "$column" --arg ref "$ref" '
     def f2: (. * 100 | round) as $n
             | "\($n / 100 | floor).\($n % 100 | tostring | if length < 2 then "0" + . else . end)";
     ($ARGS.positional) as $names
     | [.results | to_entries[] | .value + {name: $names[.key]}] as $rs
-    | ([$rs[] | select(.name == "runc") | .median][0]) as $runc
-    | "| runtime | median (ms) | mean ± σ (ms) | ratio vs runc |",
+    | ([$rs[] | select(.name == $ref) | .median][0]) as $base
+    | "| \($column) | median (ms) | mean ± σ (ms) | ratio vs \($ref) |",
       "|---|---:|---:|---:|",
       ($rs[] | "| \(.name) | \(.median * 1000 | f2) | \(.mean * 1000 | f2) ± \(.stddev * 1000 | f2) | "
-               + (if $runc then (.median / $runc | f2) else "n/a" end) + " |")
+               + (if $base then (.median / $base | f2) else "n/a" end) + " |")
   ' "$json" --args "$@"
 }
 
@@ -164,7 +171,7 @@ bench_runtime() {
 
   echo "## OCI runtime: \`run\` + \`delete -f\` of a busybox /bin/true bundle"
   echo
-  md_table "$json" "${names[@]}"
+  md_table "$json" runtime runc "${names[@]}"
   echo
   for n in "${notes[@]}"; do echo "> $n"; done
   ((${#notes[@]} == 0)) || echo
@@ -174,6 +181,185 @@ bench_runtime() {
   printf 'Method: hyperfine %s, --warmup %s --runs %s, -N; each command is `unshare --mount --propagation private sh -c "RUNTIME --root ROOT run --bundle B ID && RUNTIME --root ROOT delete -f ID"`%s; cgroupsPath /%s/<runtime>.\n' \
     "$(hyperfine --version | awk '{print $2}')" "$WARMUP" "$RUNS" \
     "${crun_pre:+ (crun first unmounts /sys/fs/cgroup/unified: crun 1.8 refuses cgroup hybrid mode)}" "$CG_NAME"
+  echo
+}
+
+# ---- section: pull -------------------------------------------------------------------
+
+# pick_files SRC MIN_KIB MAX_KIB BUDGET — regular files under SRC (paths relative to it)
+# with MIN_KIB <= size < MAX_KIB KiB, in byte order of their paths, until BUDGET bytes.
+pick_files() {
+  find "$1" -type f -printf '%P\t%s\n' | LC_ALL=C sort |
+    awk -F'\t' -v min=$(($2 * 1024)) -v max=$(($3 * 1024)) -v budget="$4" '
+      full || $2 < min || $2 >= max { next }
+      t + $2 > budget { full = 1; next }   # reads on to the end: no SIGPIPE for find/sort
+      { t += $2; print $1 }'
+}
+
+# umount_under DIR — unmount whatever is mounted at or below DIR, deepest first.
+umount_under() {
+  local m
+  awk -v d="$1" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m"; done
+  return 0
+}
+
+# start_registry DIR — docker-registry on a free 127.0.0.1 port (set in REGISTRY_PORT),
+# storage in DIR/data. Not in a subshell: on_exit must see the registry's pid.
+start_registry() {
+  local dir=$1 port pid try i
+  for ((try = 0; try < 10; try++)); do
+    port=$((20000 + RANDOM % 40000))
+    [[ -z $(ss -Htln "sport = :$port") ]] || continue
+    cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: 127.0.0.1:$port
+YAML
+    docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
+    pid=$!
+    on_exit "kill $pid; wait $pid"
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      if curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null; then
+        REGISTRY_PORT=$port
+        return 0
+      fi
+      sleep 0.1
+    done
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  done
+  die "could not start docker-registry (log: $(tail -n 3 "$dir/registry.log"))"
+}
+
+bench_pull() {
+  need_tools hyperfine:hyperfine jq:jq curl:curl ss:iproute2 docker-registry:docker-registry \
+    skopeo:skopeo umoci:umoci podman:podman
+  [[ $PULL_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_PULL_RUNS must be a positive integer, got '$PULL_RUNS'"
+
+  local dir=$WORK/pull
+  mkdir -p "$dir/registry" "$dir/layers"
+  plain_path "$dir"
+  on_exit "umount_under $dir"
+
+  log "starting docker-registry"
+  start_registry "$dir/registry"
+  local port=$REGISTRY_PORT
+  local ref=127.0.0.1:$port/bench/multi:latest
+
+  # The image: 5 layers, small text files (docs, translations, time zones, perl modules)
+  # and a few large shared libraries. Which files depends on the host; the report says
+  # how many and how big.
+  log "building the image with umoci, pushing it to $ref"
+  local src=$dir/src
+  umoci init --layout "$src" >&2
+  umoci new --image "$src:latest" >&2
+  local spec from min max budget i=0 files=0 bytes=0 list
+  for spec in /usr/share/doc:0:32:8000000 /usr/share/locale:0:256:8000000 \
+    /usr/share/zoneinfo:0:64:4000000 /usr/share/perl:0:512:6000000 \
+    /usr/lib/x86_64-linux-gnu:512:65536:30000000; do
+    IFS=: read -r from min max budget <<<"$spec"
+    [[ -d $from ]] || { log "no $from here: skipping that layer"; continue; }
+    i=$((i + 1)) list=$dir/layers/$i.list
+    pick_files "$from" "$min" "$max" "$budget" >"$list"
+    [[ -s $list ]] || continue
+    mkdir -p "$dir/layers/$i"
+    tar -C "$from" -cf - --no-recursion -T "$list" | tar -C "$dir/layers/$i" -xf -
+    umoci insert --image "$src:latest" "$dir/layers/$i" "$from" >&2
+    files=$((files + $(wc -l <"$list")))
+    bytes=$((bytes + $(find "$dir/layers/$i" -type f -printf '%s\n' | awk '{ t += $1 } END { print t + 0 }')))
+  done
+  skopeo copy -q --dest-tls-verify=false "oci:$src:latest" "docker://$ref" >&2
+  local manifest layers gz
+  manifest=$(jq -r '.manifests[0].digest | sub(":"; "/")' "$src/index.json")
+  layers=$(jq '.layers | length' "$src/blobs/$manifest")
+  gz=$(jq '[.layers[].size] | add' "$src/blobs/$manifest")
+
+  # podman: private config (the benchmark must not depend on, or touch, the host's).
+  cat >"$dir/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$dir/podman-tmp"
+CONF
+  cat >"$dir/registries.conf" <<CONF
+unqualified-search-registries = []
+
+[[registry]]
+location = "127.0.0.1:$port"
+insecure = true
+CONF
+
+  local names=() cmds=() notes=() stores=() driver podman_cmd
+  if [[ -x $REPO/bin/minidock ]]; then
+    names+=("MiniDock (pull only)")
+    cmds+=("MINIDOCK_ROOT=$dir/md $REPO/bin/minidock pull -q $ref")
+    stores+=("$dir/md")
+  else
+    notes+=("MiniDock skipped: $REPO/bin/minidock is not built (run \`make build\` first).")
+    log "${notes[-1]}"
+  fi
+  # overlay where it works (natively or through fuse-overlayfs), otherwise vfs.
+  for driver in overlay vfs ""; do
+    [[ -n $driver ]] || break
+    podman_cmd="CONTAINERS_CONF=$dir/containers.conf CONTAINERS_REGISTRIES_CONF=$dir/registries.conf"
+    podman_cmd+=" podman --root $dir/podman-root --runroot $dir/podman-run --storage-driver $driver"
+    if eval "$podman_cmd pull --tls-verify=false -q $ref" >"$dir/podman.log" 2>&1; then
+      break
+    fi
+    log "podman with --storage-driver $driver failed: $(tail -n 1 "$dir/podman.log")"
+    umount_under "$dir"
+    rm -rf "$dir/podman-root" "$dir/podman-run" "$dir/podman-tmp"
+  done
+  if [[ -n $driver ]]; then
+    names+=("podman (pull + unpack)")
+    cmds+=("$podman_cmd pull --tls-verify=false -q $ref")
+    stores+=("$dir/podman-root" "$dir/podman-run" "$dir/podman-tmp")
+  else
+    notes+=("podman skipped: \`podman pull\` fails here with both the overlay and the vfs storage drivers ($(tail -n 1 "$dir/podman.log")).")
+    log "${notes[-1]}"
+  fi
+  names+=("skopeo + umoci (pull + unpack)" "skopeo (pull only)")
+  cmds+=("skopeo copy -q --src-tls-verify=false docker://$ref oci:$dir/oci-u:latest && umoci unpack --image $dir/oci-u:latest $dir/bundle >/dev/null"
+    "skopeo copy -q --src-tls-verify=false docker://$ref oci:$dir/oci:latest")
+  stores+=("$dir/oci-u" "$dir/bundle" "$dir/oci")
+
+  local json=$dir/hyperfine.json n
+  # Every run of every command starts from empty stores (the prepare wipes them all).
+  local hf=(hyperfine --warmup "$PULL_WARMUP" --runs "$PULL_RUNS" --export-json "$json"
+    --prepare "rm -rf ${stores[*]}")
+  for n in "${names[@]}"; do hf+=(-n "$n"); done
+  log "hyperfine: ${#cmds[@]} commands, --warmup $PULL_WARMUP --runs $PULL_RUNS"
+  "${hf[@]}" "${cmds[@]}" >&2 || die "hyperfine failed (a pull exited non-zero?)"
+
+  echo "## Image pull: a ${layers}-layer image from a loopback docker-registry, into an empty store"
+  echo
+  md_table "$json" command "podman (pull + unpack)" "${names[@]}"
+  echo
+  echo "> MiniDock does not unpack layers yet: it only downloads and verifies the blobs and records the image, so \"skopeo (pull only)\" is today's like-for-like comparison; podman and skopeo + umoci also extract every layer."
+  for n in "${notes[@]}"; do echo "> $n"; done
+  echo
+  printf 'Image: %s layers, %s files, %s MiB uncompressed, %s MiB as gzip layers (built with umoci from /usr/share/{doc,locale,zoneinfo,perl} and /usr/lib/x86_64-linux-gnu).\n' \
+    "$layers" "$files" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+    "$(awk -v b="$gz" 'BEGIN { printf "%.1f", b / 1048576 }')"
+  machine_line
+  printf 'Versions: %s; %s; %s; %s\n' "$(podman --version)" "$(skopeo --version)" "$(umoci --version)" \
+    "$(docker-registry --version | awk '{ print "docker-registry " $3 }')"
+  # shellcheck disable=SC2016  # backticks are markdown
+  printf 'Method: hyperfine %s, --warmup %s --runs %s, --prepare wiping every store (MINIDOCK_ROOT; podman --root/--runroot/tmp_dir; the OCI layouts and bundle); registry `docker-registry serve` on 127.0.0.1 over plain http; podman %s with a private containers.conf and registries.conf.\n' \
+    "$(hyperfine --version | awk '{print $2}')" "$PULL_WARMUP" "$PULL_RUNS" \
+    "${driver:+--storage-driver $driver}"
   echo
 }
 

@@ -32,6 +32,8 @@ public static class UserCli
         root.Subcommands.Add(Commands.TagCommand.Build());
         root.Subcommands.Add(Commands.ImageCommand.Build());
         root.Subcommands.Add(Commands.ImageCommand.System());
+        root.Subcommands.Add(Commands.LoginCommand.Build());
+        root.Subcommands.Add(Commands.LoginCommand.Logout());
         root.Subcommands.Add(new Command("runtime", "The runc-compatible OCI runtime (same as invoking bin/minidock-runtime)"));
         return root.Parse(args).Invoke();
     }

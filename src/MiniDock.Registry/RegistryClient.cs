@@ -98,6 +98,17 @@ public sealed class RegistryClient : IRegistryClient
     }
 
     /// <inheritdoc />
+    /// <summary>
+    /// <c>login</c>'s check (distribution-spec "Determining Support"): GET /v2/ with the stored
+    /// credentials, through the same Basic/Bearer flow as a pull, so a wrong password fails here
+    /// rather than at the next pull.
+    /// </summary>
+    public async Task CheckLoginAsync(string registry, CancellationToken ct)
+    {
+        var probe = new Reference(registry, "library/minidock-login-check", "latest", null);
+        using var response = await SendAsync(probe, new Uri(BaseUri(probe), "v2/"), null, null, ct).ConfigureAwait(false);
+    }
+
     public async Task<byte[]> GetBlobBytesAsync(Reference reference, Descriptor blob, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(reference);

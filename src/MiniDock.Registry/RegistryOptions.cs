@@ -77,6 +77,9 @@ public interface IRegistryClient
     /// <summary>Fetches the manifest for <paramref name="reference"/>, following an index to <paramref name="platform"/>.</summary>
     Task<ResolvedImage> ResolveAsync(Reference reference, Platform platform, CancellationToken ct);
 
+    /// <summary>GET /v2/ with the configured credentials: throws <see cref="RegistryException"/> when they are refused.</summary>
+    Task CheckLoginAsync(string registry, CancellationToken ct);
+
     /// <summary>Fetches a small blob (a config) into memory, verified against its descriptor.</summary>
     Task<byte[]> GetBlobBytesAsync(Reference reference, Descriptor blob, CancellationToken ct);
 
