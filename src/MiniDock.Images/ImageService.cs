@@ -203,7 +203,11 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         var byTag = tags.Contains(Normalize(text));
         if (byTag)
         {
-            db.Untag(Normalize(text));
+            if (db.Untag(Normalize(text), out var released) && released is not null)
+            {
+                content.Delete(released);
+            }
+
             lines.Add($"Untagged: {Reference.Parse(Normalize(text)).FamiliarName}:{Reference.Parse(Normalize(text)).Tag}");
             if (tags.Count > 1)
             {
@@ -218,17 +222,16 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         {
             foreach (var t in tags)
             {
-                db.Untag(t);
                 lines.Add($"Untagged: {t}");
             }
         }
 
+        // RemoveImage returns every blob (config, manifests of all its tags, layers) nothing else uses.
         foreach (var blob in db.RemoveImage(img.Id))
         {
             content.Delete(blob);
         }
 
-        content.Delete(img.ManifestDigest);
         lines.Add($"Deleted: {img.Id}");
         return lines;
     }
@@ -254,19 +257,12 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         {
             foreach (var t in db.TagsOf(id))
             {
-                db.Untag(t);
                 lines.Add($"untagged: {t}");
             }
 
-            var img = db.Find(id);
             foreach (var blob in db.RemoveImage(id))
             {
                 content.Delete(blob);
-            }
-
-            if (img is not null)
-            {
-                content.Delete(img.ManifestDigest);
             }
 
             lines.Add($"deleted: {id}");

@@ -200,8 +200,14 @@ public sealed class RegistryClient : IRegistryClient
                 try
                 {
                     await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                    while ((n = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+
+                    // A connection that goes silent (no reset, no bytes) would hang the pull forever:
+                    // after StallTimeout without a byte it counts as dropped, and resumes with Range.
+                    using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    stall.CancelAfter(_options.StallTimeout);
+                    while ((n = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false)) > 0)
                     {
+                        stall.CancelAfter(_options.StallTimeout);
                         if (written + n > blob.Size)
                         {
                             break; // more than the descriptor says: stop streaming, the size check below fails it

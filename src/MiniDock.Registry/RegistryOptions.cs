@@ -26,6 +26,9 @@ public sealed class RegistryOptions
     /// <summary>Source of registry credentials; null means anonymous only.</summary>
     public ICredentialStore? Credentials { get; set; }
 
+    /// <summary>How long a blob body may send nothing before the download is treated as dropped and resumed.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Clock for token expiry; replaceable in tests.</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 

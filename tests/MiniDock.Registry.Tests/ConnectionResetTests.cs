@@ -7,12 +7,15 @@ namespace MiniDock.Registry.Tests;
 /// <summary>
 /// WireMock rewrites Content-Length, so a short body looks complete; this raw HTTP/1.1 server promises a
 /// Content-Length, sends half and closes the connection (HttpClient: "response ended prematurely"),
-/// then serves the rest to a Range request.
+/// then serves the rest to a Range request. With <c>stall</c> it sends half and then nothing at all,
+/// keeping the connection open: the client must give up after its stall timeout and resume the same way.
 /// </summary>
 public sealed class ConnectionResetTests
 {
-    [Fact]
-    public async Task ResetMidBlobResumesWithRange()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ResetOrStallMidBlobResumesWithRange(bool stall)
     {
         var bytes = new byte[300_000];
         new Random(7).NextBytes(bytes);
@@ -35,8 +38,13 @@ public sealed class ConnectionResetTests
                 {
                     await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {bytes.Length}\r\n\r\n"), cts.Token);
                     await socket.SendAsync(bytes.AsMemory(0, Half), cts.Token);
-                    // Close mid-body: a RST could discard the unsent half, a FIN lands exactly at byte Half.
-                    socket.Shutdown(SocketShutdown.Send);
+                    if (!stall)
+                    {
+                        // Close mid-body: a RST could discard the unsent half, a FIN lands exactly at byte Half.
+                        socket.Shutdown(SocketShutdown.Send);
+                    }
+
+                    // Stalled: wait, silent, until the client hangs up.
                     await DrainAsync(socket, cts.Token);
                 }
                 else
@@ -54,7 +62,7 @@ public sealed class ConnectionResetTests
         try
         {
             var client = new RegistryClient(RegistryClient.CreateHttpClient(TimeSpan.FromSeconds(30)),
-                new RegistryOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(5) });
+                new RegistryOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(5), StallTimeout = TimeSpan.FromMilliseconds(500) });
             await client.DownloadBlobAsync(Reference.Parse($"127.0.0.1:{port}/x/y"), d, path, null, cts.Token);
             await server;
 

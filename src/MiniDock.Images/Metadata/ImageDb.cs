@@ -19,7 +19,7 @@ namespace MiniDock.Images.Metadata;
 public sealed class ImageDb : IDisposable
 {
     /// <summary>Schema version stored in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>Shortest ID prefix accepted, so a stray short word is never taken as an ID.</summary>
     public const int MinIdPrefix = 4;
@@ -43,7 +43,8 @@ public sealed class ImageDb : IDisposable
         """
         CREATE TABLE IF NOT EXISTS tags(
             tag TEXT PRIMARY KEY NOT NULL,
-            image_id TEXT NOT NULL REFERENCES images(id))
+            image_id TEXT NOT NULL REFERENCES images(id),
+            manifest_digest TEXT)
         """,
         "CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id)",
         """
@@ -148,7 +149,7 @@ public sealed class ImageDb : IDisposable
             FaultPoint?.Invoke("image");
             if (tag is not null)
             {
-                _db.InsertOrReplace(new TagRecord { Tag = tag, ImageId = image.Id }, typeof(TagRecord));
+                _db.InsertOrReplace(new TagRecord { Tag = tag, ImageId = image.Id, ManifestDigest = image.ManifestDigest }, typeof(TagRecord));
             }
 
             FaultPoint?.Invoke("tag");
@@ -253,7 +254,22 @@ public sealed class ImageDb : IDisposable
     }
 
     /// <summary>Removes a tag; false when it did not exist. The image stays (it may become dangling).</summary>
-    public bool Untag(string tag) => Write(() => _db.Execute("DELETE FROM tags WHERE tag = ?", tag)) > 0;
+    public bool Untag(string tag) => Untag(tag, out _);
+
+    /// <summary>Removes a tag; <paramref name="released"/> is the manifest blob it alone still referred to, if any.</summary>
+    public bool Untag(string tag, out string? released)
+    {
+        string? freed = null;
+        var removed = Write(() =>
+        {
+            var manifest = _db.QueryScalars<string>("SELECT manifest_digest FROM tags WHERE tag = ?", tag).FirstOrDefault();
+            var n = _db.Execute("DELETE FROM tags WHERE tag = ?", tag);
+            freed = n > 0 && manifest is not null && !IsReferencedCore(manifest) ? manifest : null;
+            return n;
+        }) > 0;
+        released = freed;
+        return removed;
+    }
 
     /// <summary>
     /// Deletes an image with its tags and layer rows, in one transaction, and returns the blob digests (config,
@@ -283,6 +299,7 @@ public sealed class ImageDb : IDisposable
             }
 
             candidates.AddRange(_db.QueryScalars<string>("SELECT digest FROM layers WHERE image_id = ? ORDER BY position", imageId));
+            candidates.AddRange(_db.QueryScalars<string>("SELECT manifest_digest FROM tags WHERE image_id = ? AND manifest_digest IS NOT NULL", imageId));
 
             _db.Execute("DELETE FROM tags WHERE image_id = ?", imageId);
             _db.Execute("DELETE FROM layers WHERE image_id = ?", imageId);
@@ -327,6 +344,7 @@ public sealed class ImageDb : IDisposable
                 OR EXISTS(SELECT 1 FROM images WHERE manifest_digest = ?1)
                 OR EXISTS(SELECT 1 FROM images WHERE index_digest = ?1)
                 OR EXISTS(SELECT 1 FROM layers WHERE digest = ?1)
+                OR EXISTS(SELECT 1 FROM tags WHERE manifest_digest = ?1)
             """,
             digest) != 0;
 
@@ -370,6 +388,13 @@ public sealed class ImageDb : IDisposable
             foreach (var sql in Schema)
             {
                 _db.Execute(sql);
+            }
+
+            // v2: each tag remembers the manifest it was pulled as (one image can arrive under an OCI
+            // and a Docker manifest), so removing the tag can release exactly that manifest blob.
+            if (version == 1)
+            {
+                _db.Execute("ALTER TABLE tags ADD COLUMN manifest_digest TEXT");
             }
 
             if (version < SchemaVersion)

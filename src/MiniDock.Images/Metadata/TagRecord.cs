@@ -17,4 +17,8 @@ public sealed class TagRecord
     /// <summary>The image it points at.</summary>
     [Column("image_id")]
     public string ImageId { get; set; } = "";
+
+    /// <summary>The manifest this tag was pulled as (null for rows from schema v1).</summary>
+    [Column("manifest_digest")]
+    public string? ManifestDigest { get; set; }
 }

@@ -259,7 +259,6 @@ public sealed partial class ImageCommandTests(RegistryFixture registry, ITestOut
     /// </summary>
     [Fact]
     [Trait(PullTests.Needs, PullTests.Pull)]
-    [Trait("Known", "bug")]
     public void Rmi_OfAnImagePulledUnderTwoManifests_DeletesBothManifestBlobs()
     {
         _cli.Ok("pull", "-q", BusyboxRef);
