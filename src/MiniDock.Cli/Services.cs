@@ -19,7 +19,9 @@ internal static class Services
         var root = DataRoot.FromEnvironment();
         var services = new ServiceCollection();
         services.AddSingleton(root);
-        services.AddSingleton(_ => LoadOptions());
+        var (options, mirrors) = LoadOptions();
+        services.AddSingleton(options);
+        services.AddSingleton(mirrors);
         services.AddHttpClient("registry")
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
@@ -40,13 +42,14 @@ internal static class Services
     /// MiniDock's daemon.json-like config: <c>$MINIDOCK_CONFIG</c>, else /etc/minidock/config.json,
     /// with Docker's keys <c>insecure-registries</c> and <c>registry-mirrors</c>.
     /// </summary>
-    private static RegistryOptions LoadOptions()
+    private static (RegistryOptions Options, RegistryMirrors Mirrors) LoadOptions()
     {
         var options = new RegistryOptions { Credentials = new DockerConfigCredentials() };
+        var mirrors = new RegistryMirrors([]);
         var path = Environment.GetEnvironmentVariable("MINIDOCK_CONFIG") is { Length: > 0 } p ? p : "/etc/minidock/config.json";
         if (!File.Exists(path))
         {
-            return options;
+            return (options, mirrors);
         }
 
         try
@@ -59,12 +62,25 @@ internal static class Services
                     options.InsecureRegistries.Add(r.GetString() ?? "");
                 }
             }
+
+            if (doc.RootElement.TryGetProperty("registry-mirrors", out var m) && m.ValueKind == JsonValueKind.Array)
+            {
+                mirrors = RegistryMirrors.Parse(m.EnumerateArray().Select(x => x.GetString() ?? ""));
+                foreach (var u in m.EnumerateArray().Select(x => x.GetString() ?? ""))
+                {
+                    // An http:// mirror is asked over plain HTTP, as dockerd does for one named so.
+                    if (u.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(u, UriKind.Absolute, out var uri))
+                    {
+                        options.InsecureRegistries.Add(uri.Authority);
+                    }
+                }
+            }
         }
         catch (JsonException e)
         {
             throw new ImageException($"{path}: invalid JSON: {e.Message}");
         }
 
-        return options;
+        return (options, mirrors);
     }
 }

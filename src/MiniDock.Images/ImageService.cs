@@ -14,14 +14,39 @@ public sealed record ImageListing(string Repository, string Tag, string Id, stri
 /// resuming, verified) → commit → record, with every database write of one pull in one
 /// transaction at the end, so a pull killed at any point leaves nothing half-recorded.
 /// </summary>
-public sealed class ImageService(IRegistryClient registry, IContentStore content, ImageDb db)
+public sealed class ImageService(IRegistryClient registry, IContentStore content, ImageDb db, RegistryMirrors? mirrors = null)
 {
     /// <summary>Default layer downloads at once: what containerd and dockerd use.</summary>
     public const int DefaultConcurrency = 3;
 
+    /// <summary>
+    /// Pulls <paramref name="reference"/>. Docker Hub references try each configured mirror first, in
+    /// order, and fall back to Docker Hub (as dockerd does with daemon.json's registry-mirrors); the
+    /// image is recorded under its docker.io name wherever its bytes came from.
+    /// </summary>
     public async Task<ImageRecord> PullAsync(Reference reference, Platform platform, int concurrency, IPullProgress progress, CancellationToken ct)
     {
-        var resolved = await registry.ResolveAsync(reference, platform, ct).ConfigureAwait(false);
+        if (reference.Registry == Reference.DockerHub && mirrors is { Hosts.Count: > 0 })
+        {
+            foreach (var host in mirrors.Hosts)
+            {
+                try
+                {
+                    return await PullFromAsync(reference with { Registry = host }, reference, platform, concurrency, progress, ct).ConfigureAwait(false);
+                }
+                catch (RegistryException)
+                {
+                    // This mirror lacks the image or is down: the next one, then Docker Hub itself.
+                }
+            }
+        }
+
+        return await PullFromAsync(reference, reference, platform, concurrency, progress, ct).ConfigureAwait(false);
+    }
+
+    private async Task<ImageRecord> PullFromAsync(Reference source, Reference reference, Platform platform, int concurrency, IPullProgress progress, CancellationToken ct)
+    {
+        var resolved = await registry.ResolveAsync(source, platform, ct).ConfigureAwait(false);
         progress.Resolved(reference.ToString(), resolved.ManifestDigest, resolved.Layers.Count);
         await content.WriteAsync(resolved.ManifestBytes, resolved.ManifestDigest, ct).ConfigureAwait(false);
 
@@ -32,7 +57,7 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         }
         else
         {
-            configBytes = await registry.GetBlobBytesAsync(reference, resolved.Config, ct).ConfigureAwait(false);
+            configBytes = await registry.GetBlobBytesAsync(source, resolved.Config, ct).ConfigureAwait(false);
             await content.WriteAsync(configBytes, resolved.Config.Digest, ct).ConfigureAwait(false);
         }
 
@@ -48,7 +73,7 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                await FetchLayerAsync(reference, layer, progress, ct).ConfigureAwait(false);
+                await FetchLayerAsync(source, layer, progress, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -303,6 +328,16 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
     {
         public void Report(long value) => report(value);
     }
+}
+
+/// <summary>Docker Hub mirrors (daemon.json's <c>registry-mirrors</c>), as registry hosts, tried in order.</summary>
+public sealed record RegistryMirrors(IReadOnlyList<string> Hosts)
+{
+    /// <summary>"https://mirror.example.com/" or "http://127.0.0.1:5000" → the host[:port] part.</summary>
+    public static RegistryMirrors Parse(IEnumerable<string> urls)
+        => new(urls.Select(u => u.Trim()).Where(u => u.Length > 0)
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) ? uri.Authority : u.TrimEnd('/'))
+            .ToList());
 }
 
 /// <summary>An image-store error meant for the user: one line, exit status 125.</summary>
