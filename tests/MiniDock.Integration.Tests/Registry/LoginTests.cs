@@ -11,13 +11,13 @@ namespace MiniDock.Integration.Tests.Registry;
 /// </summary>
 public sealed class LoginTests(RegistryAuthFixture auth, ITestOutputHelper output) : IClassFixture<RegistryAuthFixture>, IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("minidock-login-").FullName;
+    private readonly MinidockCli _cli = new(output);
 
-    private string DockerConfig => Path.Combine(_dir, "docker");
+    private string DockerConfig => Path.Combine(_cli.Dir, "docker");
 
     private string ConfigJson => Path.Combine(DockerConfig, "config.json");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _cli.Dispose();
 
     [Fact]
     public void Login_keeps_checked_credentials_that_pull_then_uses_and_logout_removes_them()
@@ -51,14 +51,7 @@ public sealed class LoginTests(RegistryAuthFixture auth, ITestOutputHelper outpu
 
     private CommandResult MiniDock(params string[] args)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["MINIDOCK_ROOT"] = Path.Combine(_dir, "root"),
-            ["DOCKER_CONFIG"] = DockerConfig,
-            ["NO_PROXY"] = "127.0.0.1,localhost",
-        };
-        var r = ProcessRunner.Run(Path.Combine(RuntimeFixture.RepoRoot, "bin", "minidock"), args, TimeSpan.FromSeconds(60), env, _dir);
-        output.WriteLine(r.Describe());
-        return r;
+        _cli.Env["DOCKER_CONFIG"] = DockerConfig;
+        return _cli.Run(args);
     }
 }

@@ -11,35 +11,25 @@ namespace MiniDock.Integration.Tests.Registry;
 /// </summary>
 public sealed class MirrorTests(RegistryFixture registry, ITestOutputHelper output) : IClassFixture<RegistryFixture>, IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("minidock-mirror-").FullName;
+    private readonly MinidockCli _cli = new(output);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _cli.Dispose();
 
     [Fact]
     public void A_docker_hub_reference_is_pulled_from_the_mirror_and_kept_under_its_docker_io_name()
     {
         registry.SkopeoOk("copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
             registry.DockerRef("busybox:oci"), registry.DockerRef("library/busybox:mirrored"));
-        var config = Path.Combine(_dir, "config.json");
+        var config = Path.Combine(_cli.Dir, "config.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, string[]>
         {
             ["registry-mirrors"] = [$"http://{registry.Host}"],
         }));
-        var env = new Dictionary<string, string>
-        {
-            ["MINIDOCK_ROOT"] = Path.Combine(_dir, "root"),
-            ["MINIDOCK_CONFIG"] = config,
-            ["NO_PROXY"] = "127.0.0.1,localhost",
-        };
-        var bin = Path.Combine(RuntimeFixture.RepoRoot, "bin", "minidock");
+        _cli.Env["MINIDOCK_CONFIG"] = config;
 
-        var pull = ProcessRunner.Run(bin, ["pull", "-q", "busybox:mirrored"], TimeSpan.FromSeconds(60), env, _dir);
-        output.WriteLine(pull.Describe());
-        Assert.True(pull.ExitCode == 0, pull.Describe());
-        Assert.Equal("docker.io/library/busybox:mirrored", pull.Stdout.Trim());
+        Assert.Equal("docker.io/library/busybox:mirrored", _cli.Ok("pull", "-q", "busybox:mirrored").Stdout.Trim());
 
-        var images = ProcessRunner.Run(bin, ["images", "--format", "json"], TimeSpan.FromSeconds(30), env, _dir);
-        using var row = JsonDocument.Parse(images.Stdout.Trim().Split('\n').Single());
+        using var row = JsonDocument.Parse(_cli.Ok("images", "--format", "json").Stdout.Trim().Split('\n').Single());
         Assert.Equal("busybox", row.RootElement.GetProperty("Repository").GetString());
         Assert.Equal("mirrored", row.RootElement.GetProperty("Tag").GetString());
     }
