@@ -32,7 +32,12 @@ unit:
 integration: build
 	unshare -m --propagation private $(DOTNET) test tests/MiniDock.Integration.Tests -c $(CONFIG) --nologo
 
-test: deps build unit integration
+# Every suite, then one closing line with the totals ("N passed, N failed").
+test: deps build
+	@mkdir -p out
+	@set -o pipefail; $(MAKE) --no-print-directory unit integration 2>&1 | tee out/test.log; rc=$$?; \
+	awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($$i == "Passed:") p += $$(i+1) + 0; if ($$i == "Failed:") f += $$(i+1) + 0 } } \
+	     END { printf "%d passed, %d failed\n", p, f }' out/test.log; exit $$rc
 
 bench: deps build
 	bash bench/bench.sh
