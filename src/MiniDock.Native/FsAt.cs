@@ -1,0 +1,152 @@
+namespace MiniDock.Native;
+
+/// <summary>The lstat(2) fields the layer extractor and its tests need.</summary>
+public readonly record struct StatInfo(ulong Ino, ulong Nlink, uint Mode, uint Uid, uint Gid, ulong Rdev, long Size, long MtimeSec, long MtimeNsec)
+{
+    /// <summary>S_IFMT part of <see cref="Mode"/>.</summary>
+    public uint Type => Mode & 0xF000;
+
+    public bool IsDir => Type == 0x4000;
+
+    public bool IsSymlink => Type == 0xA000;
+
+    /// <summary>major(3) as glibc computes it.</summary>
+    public uint Major => (uint)(((Rdev >> 32) & 0xfffff000) | ((Rdev >> 8) & 0xfff));
+
+    /// <summary>minor(3) as glibc computes it.</summary>
+    public uint Minor => (uint)(((Rdev >> 12) & 0xffffff00) | (Rdev & 0xff));
+}
+
+/// <summary>
+/// *at(2) calls relative to a directory fd, for extracting layers without ever resolving a path from "/":
+/// every call names one component inside a parent fd obtained with openat2(RESOLVE_IN_ROOT), so a
+/// symlink inside the tree cannot redirect the write (the CVE-2018-15664 / zip-slip class).
+/// They go through raw syscall(2) (x86_64 numbers) so that no new libc symbol is needed
+/// (glibc &lt; 2.33 exports no fstatat). Failures throw <see cref="SysException"/>.
+/// </summary>
+public static unsafe class FsAt
+{
+    private const long NewFstatat = 262;
+    private const long Unlinkat = 263;
+    private const long Linkat = 265;
+    private const long Fchmodat = 268;
+    private const long Utimensat = 280;
+    private const long Lsetxattr = 189;
+    private const long Fsetxattr = 190;
+    private const long Lgetxattr = 192;
+
+    /// <summary>AT_REMOVEDIR for unlinkat(2).</summary>
+    public const int AtRemoveDir = 0x200;
+
+    /// <summary>fstatat(2) with AT_SYMLINK_NOFOLLOW; null when the name does not exist (ENOENT/ENOTDIR).</summary>
+    public static StatInfo? LStatAt(int dirfd, string name)
+    {
+        var buf = stackalloc byte[256];
+        fixed (byte* p = Sys.Utf8Z(name))
+        {
+            var rc = Libc.syscall(NewFstatat, dirfd, (nint)p, (nint)buf, Consts.AtSymlinkNoFollow | (name.Length == 0 ? Consts.AtEmptyPath : 0), 0, 0);
+            if (rc < 0)
+            {
+                var e = Sys.Errno;
+                if (e == Consts.ENoEnt || e == Consts.ENotDir)
+                {
+                    return null;
+                }
+
+                throw new SysException($"fstatat {name}", e);
+            }
+        }
+
+        return new StatInfo(
+            *(ulong*)(buf + 8), *(ulong*)(buf + 16), *(uint*)(buf + 24), *(uint*)(buf + 28), *(uint*)(buf + 32), *(ulong*)(buf + 40),
+            *(long*)(buf + 48), *(long*)(buf + 88), *(long*)(buf + 96));
+    }
+
+    /// <summary>lstat(2) of an absolute path (tests and diagnostics).</summary>
+    public static StatInfo? LStat(string path) => LStatAt(Consts.AtFdCwd, path);
+
+    /// <summary>unlinkat(2), checked; <paramref name="flags"/> may be <see cref="AtRemoveDir"/>.</summary>
+    public static void UnlinkAt(int dirfd, string name, int flags)
+    {
+        fixed (byte* p = Sys.Utf8Z(name))
+        {
+            Sys.Check(Libc.syscall(Unlinkat, dirfd, (nint)p, flags, 0, 0, 0), $"unlinkat {name}");
+        }
+    }
+
+    /// <summary>linkat(2) without AT_SYMLINK_FOLLOW: a hardlink to a symlink links the symlink itself.</summary>
+    public static void LinkAt(int oldDirfd, string oldName, int newDirfd, string newName)
+    {
+        fixed (byte* a = Sys.Utf8Z(oldName), b = Sys.Utf8Z(newName))
+        {
+            Sys.Check(Libc.syscall(Linkat, oldDirfd, (nint)a, newDirfd, (nint)b, 0, 0), $"linkat {oldName} -> {newName}");
+        }
+    }
+
+    /// <summary>fchmodat(2) (flags are not supported by the raw syscall: never call it on a symlink).</summary>
+    public static void ChmodAt(int dirfd, string name, uint mode)
+    {
+        fixed (byte* p = Sys.Utf8Z(name))
+        {
+            Sys.Check(Libc.syscall(Fchmodat, dirfd, (nint)p, (nint)mode, 0, 0, 0), $"fchmodat {name}");
+        }
+    }
+
+    /// <summary>utimensat(2) setting atime and mtime; an empty <paramref name="name"/> means the fd itself.</summary>
+    public static void SetTimesAt(int dirfd, string name, long sec, long nsec, bool noFollow)
+    {
+        var ts = stackalloc long[4];
+        ts[0] = sec;
+        ts[1] = nsec;
+        ts[2] = sec;
+        ts[3] = nsec;
+        if (name.Length == 0)
+        {
+            Sys.Check(Libc.syscall(Utimensat, dirfd, 0, (nint)ts, 0, 0, 0), "futimens");
+            return;
+        }
+
+        fixed (byte* p = Sys.Utf8Z(name))
+        {
+            Sys.Check(Libc.syscall(Utimensat, dirfd, (nint)p, (nint)ts, noFollow ? Consts.AtSymlinkNoFollow : 0, 0, 0), $"utimensat {name}");
+        }
+    }
+
+    /// <summary>fsetxattr(2): the value is bytes, not text (security.capability is binary).</summary>
+    public static void FSetXattr(int fd, string key, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* k = Sys.Utf8Z(key), v = value)
+        {
+            Sys.Check(Libc.syscall(Fsetxattr, fd, (nint)k, (nint)v, value.Length, 0, 0), $"fsetxattr {key}");
+        }
+    }
+
+    /// <summary>lsetxattr(2) on a path (does not follow a final symlink).</summary>
+    public static void LSetXattr(string path, string key, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = Sys.Utf8Z(path), k = Sys.Utf8Z(key), v = value)
+        {
+            Sys.Check(Libc.syscall(Lsetxattr, (nint)p, (nint)k, (nint)v, value.Length, 0, 0), $"lsetxattr {key}");
+        }
+    }
+
+    /// <summary>lgetxattr(2); null when the attribute is absent.</summary>
+    public static byte[]? LGetXattr(string path, string key)
+    {
+        var buf = new byte[65536];
+        fixed (byte* p = Sys.Utf8Z(path), k = Sys.Utf8Z(key), v = buf)
+        {
+            var rc = Libc.syscall(Lgetxattr, (nint)p, (nint)k, (nint)v, buf.Length, 0, 0);
+            if (rc < 0)
+            {
+                return Sys.Errno == 61 /* ENODATA */ ? null : throw new SysException($"lgetxattr {key}", Sys.Errno);
+            }
+
+            return buf.AsSpan(0, (int)rc).ToArray();
+        }
+    }
+
+    /// <summary>makedev(3) as glibc computes it.</summary>
+    public static ulong MakeDev(uint major, uint minor)
+        => ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+}
