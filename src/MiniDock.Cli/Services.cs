@@ -34,6 +34,7 @@ internal static class Services
         services.AddSingleton<IRegistryClient>(sp => new RegistryClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient("registry"), sp.GetRequiredService<RegistryOptions>()));
         services.AddSingleton<IContentStore>(_ => new ContentStore(root.Data));
         services.AddSingleton(_ => new ImageDb(root.Data));
+        services.AddSingleton(_ => new Images.Unpack.LayerStore(root.Data));
         services.AddSingleton<ImageService>();
         return services.BuildServiceProvider();
     }

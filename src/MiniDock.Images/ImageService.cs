@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MiniDock.Images.Content;
 using MiniDock.Images.Metadata;
+using MiniDock.Images.Unpack;
 using MiniDock.Registry;
 
 namespace MiniDock.Images;
@@ -14,7 +15,7 @@ public sealed record ImageListing(string Repository, string Tag, string Id, stri
 /// resuming, verified) → commit → record, with every database write of one pull in one
 /// transaction at the end, so a pull killed at any point leaves nothing half-recorded.
 /// </summary>
-public sealed class ImageService(IRegistryClient registry, IContentStore content, ImageDb db, RegistryMirrors? mirrors = null)
+public sealed class ImageService(IRegistryClient registry, IContentStore content, ImageDb db, LayerStore layerStore, RegistryMirrors? mirrors = null)
 {
     /// <summary>Default layer downloads at once: what containerd and dockerd use.</summary>
     public const int DefaultConcurrency = 3;
@@ -67,8 +68,11 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
             throw new ImageException($"image config lists {config.DiffIds.Count} diff_ids but the manifest has {resolved.Layers.Count} layers");
         }
 
+        // Each layer is unpacked as soon as its own bytes are verified, so unpacking one layer
+        // overlaps the download of the next ones (the gate bounds downloads, not unpacks).
+        var chain = ChainId.Compute(config.DiffIds);
         using var gate = new SemaphoreSlim(Math.Max(1, concurrency));
-        await Task.WhenAll(resolved.Layers.Select(async layer =>
+        await Task.WhenAll(resolved.Layers.Select(async (layer, i) =>
         {
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
@@ -79,9 +83,15 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
             {
                 gate.Release();
             }
+
+            if (!layerStore.Has(chain[i]))
+            {
+                progress.Layer(layer.Digest, layer.Size, LayerState.Extracting);
+                await layerStore.UnpackAsync(content.BlobPath(layer.Digest), layer.MediaType, config.DiffIds[i], chain[i], ct).ConfigureAwait(false);
+                progress.Layer(layer.Digest, layer.Size, LayerState.Done);
+            }
         })).ConfigureAwait(false);
 
-        var chain = ChainId.Compute(config.DiffIds);
         var image = new ImageRecord
         {
             Id = resolved.Config.Digest,
@@ -129,7 +139,7 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         await registry.DownloadBlobAsync(reference, layer, content.IngestPath(layer.Digest), new SyncProgress(n => progress.Bytes(layer.Digest, n)), ct).ConfigureAwait(false);
         progress.Layer(layer.Digest, layer.Size, LayerState.Verifying);
         await content.CommitAsync(layer.Digest, layer.Size, ct).ConfigureAwait(false);
-        progress.Layer(layer.Digest, layer.Size, LayerState.Done);
+        progress.Layer(layer.Digest, layer.Size, LayerState.Downloaded);
     }
 
     public IReadOnlyList<ImageListing> List()
@@ -251,11 +261,7 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
             }
         }
 
-        // RemoveImage returns every blob (config, manifests of all its tags, layers) nothing else uses.
-        foreach (var blob in db.RemoveImage(img.Id))
-        {
-            content.Delete(blob);
-        }
+        RemoveUnused(img.Id);
 
         lines.Add($"Deleted: {img.Id}");
         return lines;
@@ -285,10 +291,7 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
                 lines.Add($"untagged: {t}");
             }
 
-            foreach (var blob in db.RemoveImage(id))
-            {
-                content.Delete(blob);
-            }
+            RemoveUnused(id);
 
             lines.Add($"deleted: {id}");
         }
@@ -304,6 +307,24 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         var total = content.List().Sum(content.Size);
         var reclaimable = images.Where(i => dangling.Contains(i.Id)).Sum(i => i.Size);
         return (images.Count, total, reclaimable);
+    }
+
+    /// <summary>
+    /// Drops the image's rows, then every blob (config, manifests of all its tags, layers) and every
+    /// unpacked layer directory that no other image uses any more.
+    /// </summary>
+    private void RemoveUnused(string imageId)
+    {
+        var chains = db.Layers(imageId).Select(l => l.ChainId).ToList();
+        foreach (var blob in db.RemoveImage(imageId))
+        {
+            content.Delete(blob);
+        }
+
+        foreach (var chain in chains.Where(c => !db.IsChainReferenced(c)))
+        {
+            layerStore.Remove(chain);
+        }
     }
 
     public static string Short(string id) => id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..19] : id[..Math.Min(12, id.Length)];

@@ -16,6 +16,8 @@ public enum LayerState
     Exists,
     Downloading,
     Verifying,
+    Downloaded,
+    Extracting,
     Done,
 }
 

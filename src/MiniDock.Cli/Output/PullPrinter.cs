@@ -37,6 +37,8 @@ internal sealed class PullPrinter : IPullProgress
                 LayerState.Exists => "Already exists",
                 LayerState.Downloading => "Downloading",
                 LayerState.Verifying => "Verifying Checksum",
+                LayerState.Downloaded => "Download complete",
+                LayerState.Extracting => "Extracting",
                 LayerState.Done => "Pull complete",
                 _ => "Waiting",
             };

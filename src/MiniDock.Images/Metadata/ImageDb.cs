@@ -309,6 +309,15 @@ public sealed class ImageDb : IDisposable
         });
     }
 
+    /// <summary>True when any image's layer stack contains <paramref name="chainId"/> (its unpacked directory is in use).</summary>
+    public bool IsChainReferenced(string chainId)
+    {
+        lock (_gate)
+        {
+            return _db.ExecuteScalar<long>("SELECT EXISTS(SELECT 1 FROM layers WHERE chain_id = ?)", chainId) != 0;
+        }
+    }
+
     /// <summary>True when any image uses <paramref name="digest"/> as its config, manifest, index or a layer.</summary>
     public bool IsBlobReferenced(string digest)
     {
