@@ -25,6 +25,11 @@ internal static class UserError
                                       or IOException or UnauthorizedAccessException or HttpRequestException or SQLite.SQLiteException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine($"Error: {e.Message.Split('\n')[0]}");
+            if (Environment.GetEnvironmentVariable("MINIDOCK_DEBUG") is { Length: > 0 })
+            {
+                Console.Error.WriteLine(e.ToString());
+            }
+
             return Code;
         }
         catch (OperationCanceledException)
