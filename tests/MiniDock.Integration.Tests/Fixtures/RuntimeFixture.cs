@@ -310,6 +310,18 @@ public sealed class RuntimeFixture : IDisposable
             RemoveCgroupTree(dir);
         }
 
+        // The shared parent goes with the last test that used it (rmdir fails while others still do).
+        foreach (var parent in CgroupDirsFor($"/{CgroupParent}"))
+        {
+            try
+            {
+                Directory.Delete(parent);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
         UnmountLeftovers();
         try
         {
