@@ -210,17 +210,8 @@ public sealed class LayerExtractor
             {
                 if (ex.IsDir && entry.EntryType == TarEntryType.Directory)
                 {
-                    var dfd = Sys.OpenAt2(pfd, name, OpenFlags.RdOnly | OpenFlags.Directory | OpenFlags.NoFollow, 0, InRoot);
-                    try
-                    {
-                        SetAttributes(pfd, name, entry, isSymlink: false, fd: dfd);
-                    }
-                    finally
-                    {
-                        Sys.Close(dfd);
-                    }
-
-                    dirTimes.Add((path, entry.ModificationTime));
+                    // Directory over directory: attributes only (image-spec layer.md, "Changesets").
+                    ApplyDirectoryAttributes(pfd, name, path, entry, dirTimes);
                     return;
                 }
 
@@ -233,6 +224,22 @@ public sealed class LayerExtractor
         {
             Sys.Close(pfd);
         }
+    }
+
+    /// <summary>Owner, mode and xattrs of a directory now; its mtime at the end (children would change it).</summary>
+    private static void ApplyDirectoryAttributes(int pfd, string name, string path, TarEntry entry, List<(string, DateTimeOffset)> dirTimes)
+    {
+        var dfd = Sys.OpenAt2(pfd, name, OpenFlags.RdOnly | OpenFlags.Directory | OpenFlags.NoFollow, 0, InRoot);
+        try
+        {
+            SetAttributes(pfd, name, entry, isSymlink: false, fd: dfd);
+        }
+        finally
+        {
+            Sys.Close(dfd);
+        }
+
+        dirTimes.Add((path, entry.ModificationTime));
     }
 
     private static async Task CreateAsync(int rootFd, int pfd, string name, string path, TarEntry entry, List<(string, DateTimeOffset)> dirTimes, CancellationToken ct)
@@ -263,17 +270,7 @@ public sealed class LayerExtractor
             case TarEntryType.Directory:
                 {
                     Sys.Check(Libc.mkdirat(pfd, name, 0x1C0), $"mkdir {path}");
-                    var dfd = Sys.OpenAt2(pfd, name, OpenFlags.RdOnly | OpenFlags.Directory | OpenFlags.NoFollow, 0, InRoot);
-                    try
-                    {
-                        SetAttributes(pfd, name, entry, isSymlink: false, fd: dfd);
-                    }
-                    finally
-                    {
-                        Sys.Close(dfd);
-                    }
-
-                    dirTimes.Add((path, entry.ModificationTime));
+                    ApplyDirectoryAttributes(pfd, name, path, entry, dirTimes);
                     return;
                 }
 
