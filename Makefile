@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
 PUBLISH := out/publish
-APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd attr
+APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd attr buildah tini podman curl
 
 .PHONY: build test unit integration deps bench clean demo
 
@@ -22,10 +22,13 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null
 
-UNIT_TESTS := tests/MiniDock.Runtime.Tests tests/MiniDock.Registry.Tests tests/MiniDock.Images.Tests
+UNIT_TESTS := tests/MiniDock.Runtime.Tests tests/MiniDock.Registry.Tests tests/MiniDock.Images.Tests tests/MiniDock.Cli.Tests
+# Containers tests mount overlays: they too run in a private mount namespace.
+UNSHARED_UNIT_TESTS := tests/MiniDock.Containers.Tests
 
 unit:
-	@set -e; for t in $(UNIT_TESTS); do $(DOTNET) test $$t -c $(CONFIG) --nologo; done
+	@set -e; for t in $(UNIT_TESTS); do $(DOTNET) test $$t -c $(CONFIG) --nologo; done; \
+	  for t in $(UNSHARED_UNIT_TESTS); do unshare -m --propagation private $(DOTNET) test $$t -c $(CONFIG) --nologo; done
 
 # Integration tests run real containers; a private mount namespace guarantees that a failed test
 # cannot leave a mount on the host.
@@ -39,17 +42,16 @@ test: deps build
 	awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($$i == "Passed:") p += $$(i+1) + 0; if ($$i == "Failed:") f += $$(i+1) + 0 } } \
 	     END { printf "%d passed, %d failed\n", p, f }' out/test.log; exit $$rc
 
+# Sections runtime, pull and run (bench/bench.sh's header); `make bench BENCH="run"` for some.
 bench: deps build
-	bash bench/bench.sh
+	bash bench/bench.sh $(BENCH)
 
-# Today's demo: the engine runs a busybox bundle (the registry/pull/run path replaces it when the
-# image milestone lands). Runs in a private mount namespace, so it leaves nothing on the host.
+# The whole path on a fresh machine (scripts/demo.sh): a docker-registry on 127.0.0.1, the sandbox
+# image (Dockerfile.rootfs) built with buildah and pushed there, then bin/minidock pull, images and
+# run, with MINIDOCK_ROOT=out/demo, in one shell inside a private mount namespace. Everything it
+# started or wrote is removed on exit (DEMO_KEEP=1 keeps out/demo).
 demo: deps build
-	@rm -rf out/demo && samples/busybox-bundle/mkbundle.sh out/demo >/dev/null
-	@echo "== bin/minidock-runtime run (busybox bundle in out/demo)"
-	cd out/demo && unshare -m --propagation private ../../bin/minidock-runtime --root ../../out/demo-state run demo
-	@echo "== the same with --debug: every engine step and its time, on stderr"
-	cd out/demo && unshare -m --propagation private ../../bin/minidock-runtime --root ../../out/demo-state --debug run demo 2>&1 >/dev/null | head -12
+	@bash scripts/demo.sh
 
 clean:
 	rm -rf bin out src/*/bin src/*/obj tests/*/bin tests/*/obj

@@ -6,10 +6,15 @@
 #             MiniDock (bin/minidock-runtime) vs runc vs crun, timed by hyperfine.
 #   pull      pull of a 5-layer image from a loopback docker-registry, each run into an
 #             empty store: MiniDock (bin/minidock) vs podman vs skopeo (+ umoci unpack).
+#   run       `run --rm --network none IMAGE true` of the sandbox image (Dockerfile.rootfs, built
+#             with buildah, pushed to a loopback docker-registry, pulled beforehand):
+#             MiniDock (bin/minidock run) vs podman run, with runc run of a prepared bundle
+#             for reference.
 #
 # Environment:
 #   BENCH_RUNS        hyperfine --runs per command of `runtime` (default 30); warmup is always 3.
 #   BENCH_PULL_RUNS   hyperfine --runs per command of `pull` (default 10); warmup is always 1.
+#   BENCH_RUN_RUNS    hyperfine --runs per command of `run` (default 20); warmup is always 3.
 #
 # The markdown report goes to stdout; hyperfine's progress and notes go to stderr,
 # so `bash bench/bench.sh > results.md` captures only the report.
@@ -20,11 +25,13 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SECTIONS=(runtime pull)
+SECTIONS=(runtime pull run)
 WARMUP=3
 RUNS=${BENCH_RUNS:-30}
 PULL_WARMUP=1
 PULL_RUNS=${BENCH_PULL_RUNS:-10}
+RUN_WARMUP=3
+RUN_RUNS=${BENCH_RUN_RUNS:-20}
 # cgroupsPath is /minidock-bench/<runtime> for every runtime (absolute: outside our own cgroup)
 CG_NAME="minidock-bench"
 WORK=""
@@ -110,7 +117,7 @@ md_table() {
     | ([$rs[] | select(.name == $ref) | .median][0]) as $base
     | "| \($column) | median (ms) | mean ± σ (ms) | ratio vs \($ref) |",
       "|---|---:|---:|---:|",
-      ($rs[] | "| \(.name) | \(.median * 1000 | f2) | \(.mean * 1000 | f2) ± \(.stddev * 1000 | f2) | "
+      ($rs[] | "| \(.name) | \(.median * 1000 | f2) | \(.mean * 1000 | f2) ± \((.stddev // 0) * 1000 | f2) | "
                + (if $base then (.median / $base | f2) else "n/a" end) + " |")
   ' "$json" --args "$@"
 }
@@ -263,6 +270,8 @@ bench_pull() {
   umoci new --image "$src:latest" >&2
   # unpack + repack per layer: umoci 0.4.7's `insert` writes layer tars that stop short of the tar's
   # end (not 512-byte aligned; GNU tar refuses them), which a strict extractor rightly rejects.
+  # --refresh-bundle makes each repack the base of the next: without it every repack diffs the
+  # bundle against the empty image it was unpacked from, and the result is ONE layer holding all.
   umoci unpack --image "$src:latest" "$dir/bundle-src" >/dev/null
   local spec from min max budget i=0 files=0 bytes=0 list
   for spec in /usr/share/doc:0:32:8000000 /usr/share/locale:0:256:8000000 \
@@ -277,7 +286,7 @@ bench_pull() {
     tar -C "$from" -cf - --no-recursion -T "$list" | tar -C "$dir/layers/$i" -xf -
     mkdir -p "$dir/bundle-src/rootfs$from"
     cp -a "$dir/layers/$i/." "$dir/bundle-src/rootfs$from/"
-    umoci repack --image "$src:latest" "$dir/bundle-src" >&2
+    umoci repack --refresh-bundle --image "$src:latest" "$dir/bundle-src" >&2
     files=$((files + $(wc -l <"$list")))
     bytes=$((bytes + $(find "$dir/layers/$i" -type f -printf '%s\n' | awk '{ t += $1 } END { print t + 0 }')))
   done
@@ -286,6 +295,8 @@ bench_pull() {
   manifest=$(jq -r '.manifests[-1].digest | sub(":"; "/")' "$src/index.json")
   layers=$(jq '.layers | length' "$src/blobs/$manifest")
   gz=$(jq '[.layers[].size] | add' "$src/blobs/$manifest")
+  # The point of this image is a multi-layer pull (layers downloaded and unpacked in parallel).
+  ((layers >= 2)) || die "the pull image has $layers layer(s): none of the source dirs exist here?"
 
   # podman: private config (the benchmark must not depend on, or touch, the host's).
   cat >"$dir/containers.conf" <<CONF
@@ -372,6 +383,159 @@ CONF
   printf 'Method: hyperfine %s, --warmup %s --runs %s, --prepare wiping every store (MINIDOCK_ROOT; podman --root/--runroot/tmp_dir; the OCI layouts and bundle); registry `docker-registry serve` on 127.0.0.1 over plain http; podman %s with a private containers.conf and registries.conf.\n' \
     "$(hyperfine --version | awk '{print $2}')" "$PULL_WARMUP" "$PULL_RUNS" \
     "${driver:+--storage-driver $driver}"
+  echo
+}
+
+# ---- section: run --------------------------------------------------------------------
+
+# minidock_has_run BIN — the binary has a `run` command (System.CommandLine answers an unknown
+# `run --help` with the root help and exit 0, so look at what it prints).
+minidock_has_run() {
+  "$1" run --help 2>/dev/null | grep -Eq '^[[:space:]]+minidock run\b' && return 0
+  "$1" --help 2>/dev/null | grep -Eq '^[[:space:]]+run\b'
+}
+
+# The run section's podman: everything private and explicit, nothing read from or left on the host.
+#   --root/--runroot/--tmpdir  its own store, run state and tmp under $WORK
+#   CONTAINERS_CONF=<empty file>  no host containers.conf (they replace each other, not merge)
+#   --storage-driver overlay   native overlayfs (vfs as a fallback: a full copy per container)
+#   --cgroup-manager cgroupfs  no systemd dbus; with --cgroup-parent /minidock-bench/podman its
+#                              cgroups are removed with the bench's own
+#   --events-backend none      no events journal/file written per container
+#   --runtime runc             crun 1.8 (Debian's podman default) refuses this host's hybrid cgroups
+#   --ulimit nofile=…,nproc=…  podman's default rlimits are above what this VM allows (root here
+#                              lacks CAP_SYS_RESOURCE): runc fails "error setting rlimit type 7
+#                              (then 6): operation not permitted". nofile = the hard limit and
+#                              nproc = 32768 are the highest that work here (nproc 32769 fails).
+podman_run_base() {
+  local dir=$1 driver=$2
+  printf 'podman --root %s --runroot %s --tmpdir %s --storage-driver %s --cgroup-manager cgroupfs --events-backend none --runtime runc' \
+    "$dir/podman-root" "$dir/podman-run" "$dir/podman-tmp" "$driver"
+}
+
+bench_run() {
+  need_tools hyperfine:hyperfine jq:jq ss:iproute2 docker-registry:docker-registry buildah:buildah \
+    podman:podman runc:runc busybox-static:busybox-static unshare:util-linux
+  [[ $RUN_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUN_RUNS must be a positive integer, got '$RUN_RUNS'"
+
+  local dir=$WORK/run
+  mkdir -p "$dir/registry" "$dir/podman-tmp"
+  plain_path "$dir"
+  on_exit "umount_under $dir"
+
+  log "starting docker-registry"
+  start_registry "$dir/registry"
+  local ref=127.0.0.1:$REGISTRY_PORT/minidock/sandbox:latest
+  log "building Dockerfile.rootfs with buildah, pushing it to $ref"
+  bash "$REPO/scripts/build-sandbox.sh" "$ref" >&2
+
+  # Environment every timed command sees (hyperfine -N passes its own environment on).
+  local nofile nproc
+  nofile=$(ulimit -Hn) nproc=$(ulimit -Hu)
+  [[ $nofile == unlimited ]] && nofile=1048576
+  [[ $nproc == unlimited || $nproc -gt 32768 ]] && nproc=32768
+  : >"$dir/containers.conf"
+  local -x CONTAINERS_CONF=$dir/containers.conf MINIDOCK_ROOT=$dir/md
+  local -x NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+  local names=() cmds=() notes=() md=$REPO/bin/minidock out
+  local args=(--rm --network none)
+  # Each check is the timed command once, untimed, running `sh -c 'echo ok'` instead of `true`:
+  # a failure shows its message, and a `run` that exits 0 without running the container is caught.
+  if [[ ! -x $md ]]; then
+    notes+=("MiniDock skipped: $md is not built (run \`make build\` first).")
+    log "error: ${notes[-1]}"
+  elif ! minidock_has_run "$md"; then
+    notes+=("MiniDock skipped: $md has no \`run\` command (\`$md run --help\` shows no run usage): build a MiniDock with the run milestone.")
+    log "error: ${notes[-1]}"
+  else
+    log "pulling $ref with MiniDock (untimed)"
+    MINIDOCK_DEBUG=1 "$md" pull -q "$ref" >/dev/null 2>"$dir/md.err" ||
+      die "minidock pull $ref failed: $(cat "$dir/md.err")"
+    if ! out=$(MINIDOCK_DEBUG=1 unshare -m --propagation private "$md" run "${args[@]}" "$ref" sh -c 'echo ok' 2>"$dir/md.err"); then
+      die "\`minidock run ${args[*]} $ref sh -c 'echo ok'\` failed: $(cat "$dir/md.err")"
+    fi
+    [[ $out == ok ]] || die "\`minidock run ${args[*]} $ref sh -c 'echo ok'\` printed '$out', not 'ok' (stderr: $(cat "$dir/md.err"))"
+    names+=("MiniDock: minidock run")
+    cmds+=("$md run ${args[*]} $ref true")
+  fi
+
+  local driver podman_cmd=""
+  for driver in overlay vfs; do
+    podman_cmd="$(podman_run_base "$dir" "$driver") run ${args[*]} --cgroup-parent /$CG_NAME/podman --ulimit nofile=$nofile:$nofile --ulimit nproc=$nproc:$nproc"
+    log "pulling $ref with podman --storage-driver $driver (untimed)"
+    # shellcheck disable=SC2086  # command strings of plain_path-checked words, split on purpose
+    if $(podman_run_base "$dir" "$driver") pull -q --tls-verify=false "$ref" >"$dir/podman.log" 2>&1 &&
+      out=$(unshare -m --propagation private $podman_cmd "$ref" sh -c 'echo ok' 2>"$dir/podman.log") && [[ $out == ok ]]; then
+      break
+    fi
+    log "podman with --storage-driver $driver failed: $(tail -n 2 "$dir/podman.log")"
+    umount_under "$dir/podman-root"
+    rm -rf "$dir/podman-root" "$dir/podman-run"
+    podman_cmd=""
+  done
+  if [[ -n $podman_cmd ]]; then
+    names+=("podman run")
+    cmds+=("$podman_cmd $ref true")
+  else
+    notes+=("podman skipped: \`podman run\` fails here with both the overlay and the vfs storage drivers ($(tail -n 1 "$dir/podman.log")).")
+    log "${notes[-1]}"
+  fi
+
+  # runc, for reference: a prepared busybox bundle (no image store, no overlay: a plain rootfs dir),
+  # new pid/net/ipc/uts/mount namespaces; `runc run` deletes the container when it exits.
+  local bundle=$dir/bundle runc_cmd
+  sh "$REPO/samples/busybox-bundle/mkbundle.sh" "$bundle" >&2
+  jq --arg cg "/$CG_NAME/run-runc" '.process.args = ["/bin/true"] | .linux.cgroupsPath = $cg' \
+    "$bundle/config.json" >"$dir/config.tmp"
+  mv "$dir/config.tmp" "$bundle/config.json"
+  mkdir -p "$dir/runc-root"
+  runc_cmd="runc --root $dir/runc-root run --bundle $bundle mdbench-run"
+  on_exit "runc --root $dir/runc-root delete -f mdbench-run"
+  # shellcheck disable=SC2086  # split on purpose, as above
+  if unshare -m --propagation private $runc_cmd >"$dir/runc.log" 2>&1; then
+    names+=("runc run (bundle, reference)")
+    cmds+=("$runc_cmd")
+  else
+    notes+=("runc skipped: \`runc run\` of the bundle failed ($(tail -n 1 "$dir/runc.log")).")
+    log "${notes[-1]}"
+  fi
+  ((${#cmds[@]})) || die "nothing to time"
+
+  # One hyperfine run for all, itself in a private mount namespace: whatever a command mounts
+  # (overlays, /proc, ...) dies with it, even after a failure; no command pays for an extra unshare.
+  local json=$dir/hyperfine.json n
+  local hf=(hyperfine -N --warmup "$RUN_WARMUP" --runs "$RUN_RUNS" --export-json "$json"
+    --export-markdown "$dir/hyperfine.md")
+  for n in "${names[@]}"; do hf+=(-n "$n"); done
+  log "hyperfine: ${#cmds[@]} commands, --warmup $RUN_WARMUP --runs $RUN_RUNS"
+  unshare -m --propagation private "${hf[@]}" "${cmds[@]}" >&2 ||
+    die "hyperfine failed (a run exited non-zero?)"
+
+  echo "## Container run: \`run --rm --network none SANDBOX true\`, image already pulled"
+  echo
+  md_table "$json" command "podman run" "${names[@]}"
+  echo
+  local md_ratio
+  md_ratio=$(jq -r '([.results[] | select(.command | test("minidock run")) | .median][0]) as $m
+                    | ([.results[] | select(.command | test("^podman ")) | .median][0]) as $p
+                    | if $m and $p then ($m / $p * 100 | round / 100 | tostring) else empty end' "$json")
+  [[ -n $md_ratio ]] && echo "> Target: MiniDock ≤ 0.2× podman; measured ${md_ratio}×."
+  for n in "${notes[@]}"; do echo "> $n"; done
+  echo
+  echo "<details><summary>hyperfine's own --export-markdown (relative to the fastest)</summary>"
+  echo
+  cat "$dir/hyperfine.md"
+  echo
+  echo "</details>"
+  echo
+  echo "Image: Dockerfile.rootfs (busybox-static, 4 layers), built with buildah --isolation chroot, pushed to docker-registry on 127.0.0.1, pulled by each tool before timing; runc runs a samples/busybox-bundle bundle of the same busybox."
+  machine_line
+  printf 'Versions: %s; %s; %s\n' "$(podman --version)" "$(runc --version | head -n1)" "$(buildah --version | awk '{print $1, $3}')"
+  # shellcheck disable=SC2016  # backticks are markdown
+  printf 'Method: hyperfine %s, -N, --warmup %s --runs %s, the whole hyperfine in `unshare -m --propagation private`; MINIDOCK_ROOT and podman --root/--runroot/--tmpdir private; podman `%s`.\n' \
+    "$(hyperfine --version | awk '{print $2}')" "$RUN_WARMUP" "$RUN_RUNS" \
+    "${podman_cmd:+${podman_cmd//$dir/\$W} IMAGE true}"
   echo
 }
 

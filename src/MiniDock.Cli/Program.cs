@@ -17,6 +17,11 @@ public static class Program
             return InitProcess.Main();
         }
 
+        if (args.Length >= 2 && args[0] == Containers.Monitor.MonitorLauncher.Command)
+        {
+            return Commands.MonitorCommand.Run(args[1], args.Contains("--wait-attach"));
+        }
+
         var name = Path.GetFileName(Environment.GetCommandLineArgs()[0]);
         if (name.Contains("runtime", StringComparison.Ordinal) || name == "runc")
         {

@@ -36,6 +36,8 @@ internal static class Services
         services.AddSingleton(_ => new ImageDb(root.Data));
         services.AddSingleton(_ => new Images.Unpack.LayerStore(root.Data));
         services.AddSingleton<ImageService>();
+        services.AddSingleton(_ => new Containers.Store.ContainerDb(root.Data));
+        services.AddSingleton<Containers.ContainerService>();
         return services.BuildServiceProvider();
     }
 

@@ -17,6 +17,13 @@ public static class UserCli
             return RuntimeCli.Run(args[1..]);
         }
 
+        // run/create/exec: the container's command is split off before parsing (see ArgSplit).
+        string[] command = [];
+        if (args.Length > 0 && args[0] is "run" or "create" or "exec")
+        {
+            (args, command) = Commands.ArgSplit.Split(args, 1, args[0] == "exec" ? Commands.ExecCommand.ValueOptions : Commands.RunFlags.ValueOptions);
+        }
+
         var root = new RootCommand("MiniDock: a small, fast container tool for local dev sandboxes");
         var version = new Command("version", "Show the MiniDock version");
         version.SetAction(_ =>
@@ -34,6 +41,25 @@ public static class UserCli
         root.Subcommands.Add(Commands.ImageCommand.System());
         root.Subcommands.Add(Commands.LoginCommand.Build());
         root.Subcommands.Add(Commands.LoginCommand.Logout());
+        root.Subcommands.Add(Commands.RunCommand.Build(command));
+        root.Subcommands.Add(Commands.RunCommand.Build(command, create: true));
+        root.Subcommands.Add(Commands.StartCommand.Build());
+        root.Subcommands.Add(Commands.StopCommand.Build());
+        root.Subcommands.Add(Commands.StopCommand.Build(restart: true));
+        root.Subcommands.Add(Commands.KillCommand.Build());
+        root.Subcommands.Add(Commands.WaitCommand.Build());
+        root.Subcommands.Add(Commands.AttachCommand.Build());
+        root.Subcommands.Add(Commands.RmCommand.Build());
+        root.Subcommands.Add(Commands.PsCommand.Build());
+        root.Subcommands.Add(Commands.LogsCommand.Build());
+        root.Subcommands.Add(Commands.ExecCommand.Build(command));
+        root.Subcommands.Add(Commands.InspectCommand.Build());
+        root.Subcommands.Add(Commands.CpCommand.Build());
+        root.Subcommands.Add(Commands.ContainerCommand.Build());
+        root.Subcommands.Add(Commands.VolumeCommand.Build());
+        root.Subcommands.Add(Commands.MountCommand.Build());
+        root.Subcommands.Add(Commands.MountCommand.Build(unmount: true));
+        root.Subcommands.Add(Commands.InfoCommand.Build());
         root.Subcommands.Add(new Command("runtime", "The runc-compatible OCI runtime (same as invoking bin/minidock-runtime)"));
         return root.Parse(args).Invoke();
     }

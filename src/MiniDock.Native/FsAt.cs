@@ -149,4 +149,82 @@ public static unsafe class FsAt
     /// <summary>makedev(3) as glibc computes it.</summary>
     public static ulong MakeDev(uint major, uint minor)
         => ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+
+    private const long Llistxattr = 195;
+    private const long Lremovexattr = 198;
+
+    /// <summary>
+    /// llistxattr(2): the names of every extended attribute of <paramref name="path"/> (a final symlink is
+    /// not followed). Copying a tree faithfully (the vfs snapshotter) needs the names, not just known keys.
+    /// </summary>
+    public static IReadOnlyList<string> LListXattr(string path)
+    {
+        var size = 4096;
+        while (true)
+        {
+            var buf = new byte[size];
+            fixed (byte* p = Sys.Utf8Z(path), v = buf)
+            {
+                var rc = Libc.syscall(Llistxattr, (nint)p, (nint)v, buf.Length, 0, 0, 0);
+                if (rc < 0)
+                {
+                    var e = Sys.Errno;
+                    if (e == 34 /* ERANGE: the list grew */ && size < (1 << 20))
+                    {
+                        size *= 4;
+                        continue;
+                    }
+
+                    // EOPNOTSUPP: the filesystem has no xattrs at all, so there is nothing to list.
+                    return e == 95 ? [] : throw new SysException($"llistxattr {path}", e);
+                }
+
+                var names = new List<string>();
+                var start = 0;
+                for (var i = 0; i < rc; i++)
+                {
+                    if (buf[i] == 0)
+                    {
+                        if (i > start)
+                        {
+                            names.Add(System.Text.Encoding.UTF8.GetString(buf, start, i - start));
+                        }
+
+                        start = i + 1;
+                    }
+                }
+
+                return names;
+            }
+        }
+    }
+
+    /// <summary>lremovexattr(2) on a path (does not follow a final symlink); an absent attribute is not an error.</summary>
+    public static void LRemoveXattr(string path, string key)
+    {
+        fixed (byte* p = Sys.Utf8Z(path), k = Sys.Utf8Z(key))
+        {
+            if (Libc.syscall(Lremovexattr, (nint)p, (nint)k, 0, 0, 0, 0) < 0 && Sys.Errno != 61 /* ENODATA */)
+            {
+                throw new SysException($"lremovexattr {key}", Sys.Errno);
+            }
+        }
+    }
+
+    private const nuint FsIocGetFlags = 0x80086601;
+    private const nuint FsIocSetFlags = 0x40086602;
+
+    /// <summary>
+    /// FS_IOC_GETFLAGS (ioctl_iflags(2)): the inode flags (FS_IMMUTABLE_FL 0x10, FS_APPEND_FL 0x20, …) of the
+    /// file open as <paramref name="fd"/> (not O_PATH); null where the filesystem has none. Removing a tree a
+    /// container wrote needs them: chattr +i makes even root's unlink fail with EPERM.
+    /// </summary>
+    public static int? GetInodeFlags(int fd)
+    {
+        int flags;
+        return Libc.ioctl(fd, FsIocGetFlags, &flags) < 0 ? null : flags;
+    }
+
+    /// <summary>FS_IOC_SETFLAGS; false when refused (clearing immutable needs CAP_LINUX_IMMUTABLE).</summary>
+    public static bool SetInodeFlags(int fd, int flags) => Libc.ioctl(fd, FsIocSetFlags, &flags) == 0;
 }

@@ -32,6 +32,22 @@ internal static class UserError
 
             return Code;
         }
+        catch (Containers.Config.ContainerException e)
+        {
+            Console.Error.WriteLine($"Error: {e.Message.Split('\n')[0]}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is Runtime.RuntimeError or Containers.Rootfs.SnapshotException or Containers.Volumes.VolumeException or Containers.Copy.CopyException
+                                      or FormatException or Native.SysException)
+        {
+            Console.Error.WriteLine($"Error: {e.Message.Split('\n')[0]}");
+            if (Environment.GetEnvironmentVariable("MINIDOCK_DEBUG") is { Length: > 0 })
+            {
+                Console.Error.WriteLine(e.ToString());
+            }
+
+            return Code;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("Error: cancelled");

@@ -207,7 +207,15 @@ public static class InitProcess
     {
         if (file.Contains('/'))
         {
-            return IsExecutable(file) ? file : throw new RuntimeError($"exec: \"{file}\": stat {file}: no such file or directory or not executable");
+            // Docker maps these two texts to exit codes 127 and 126: keep them apart.
+            if (!File.Exists(file))
+            {
+                throw new RuntimeError(Directory.Exists(file)
+                    ? $"exec: \"{file}\": is a directory: permission denied"
+                    : $"exec: \"{file}\": stat {file}: no such file or directory");
+            }
+
+            return IsExecutable(file) ? file : throw new RuntimeError($"exec: \"{file}\": permission denied");
         }
 
         var pathVar = env?.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..]

@@ -22,6 +22,12 @@ public sealed class CreateOptions
 
     /// <summary>An already-connected console socket fd (a foreground run proxies the pty itself).</summary>
     public int ConsoleFd { get; init; } = -1;
+
+    /// <summary>
+    /// fds that become the init's (and so the process's) stdin, stdout and stderr; null: ours. The
+    /// container monitor hands pipes here so that it owns the container's output (logs, attach).
+    /// </summary>
+    public IReadOnlyList<int>? Stdio { get; init; }
 }
 
 /// <summary>
@@ -132,7 +138,18 @@ public static class Create
         var (parentSock, childSock) = Sys.SocketPair();
         var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : o.ConsoleFd;
         var initFd = 3 + o.PreserveFds;
-        var fds = new List<(int, int)> { (initFd, childSock) };
+        var fds = new List<(int, int)>();
+
+        // stdio first: the dup2s run in order, so a stdio fd numbered 3 or 4 is used before initFd overwrites it.
+        for (var i = 0; o.Stdio is { } stdio && i < stdio.Count && i < 3; i++)
+        {
+            if (stdio[i] >= 0)
+            {
+                fds.Add((i, stdio[i]));
+            }
+        }
+
+        fds.Add((initFd, childSock));
         if (consoleFd >= 0)
         {
             fds.Add((initFd + 1, consoleFd));

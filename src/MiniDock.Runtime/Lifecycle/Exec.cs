@@ -20,6 +20,9 @@ public sealed class ExecOptions
     public bool Detach { get; init; }
 
     public int PreserveFds { get; init; }
+
+    /// <summary>fds for the process's stdin, stdout and stderr (ignored with a terminal); null: ours.</summary>
+    public IReadOnlyList<int>? Stdio { get; init; }
 }
 
 /// <summary>
@@ -92,6 +95,14 @@ public static class Exec
                 var path = InitProcess.LookPath(p.Args[0], p.Env);
                 var opens = new List<(int, string)>();
                 var fds = new List<(int, int)>();
+                for (var i = 0; !p.Terminal && o.Stdio is { } stdio && i < stdio.Count && i < 3; i++)
+                {
+                    if (stdio[i] >= 0)
+                    {
+                        fds.Add((i, stdio[i]));
+                    }
+                }
+
                 if (p.Terminal)
                 {
                     var (master, slave) = Pty.Open("/dev/ptmx");

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Globalization;
+using MiniDock.Containers.Config;
+
+namespace MiniDock.Cli.Commands;
+
+/// <summary>The flags <c>run</c> and <c>create</c> share (Docker's names), and their reading into <see cref="RunOptions"/>.</summary>
+internal sealed class RunFlags
+{
+    public static readonly IReadOnlySet<string> ValueOptions = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "--name", "-e", "--env", "--env-file", "-v", "--volume", "-w", "--workdir", "-u", "--user", "--entrypoint", "-h", "--hostname",
+        "-m", "--memory", "--cpus", "--pids-limit", "--network", "--net", "--stop-timeout", "--stop-signal", "--ulimit", "--restart",
+        "--platform", "-l", "--label",
+    };
+
+    public Argument<string> Image { get; } = new("image") { Description = "the image to run" };
+
+    public Option<bool> Interactive { get; } = new("--interactive", "-i") { Description = "keep stdin open" };
+
+    public Option<bool> Tty { get; } = new("--tty", "-t") { Description = "allocate a pseudo-terminal" };
+
+    public Option<bool> Rm { get; } = new("--rm") { Description = "remove the container when it exits" };
+
+    public Option<bool> Detach { get; } = new("--detach", "-d") { Description = "run in the background and print the container ID" };
+
+    public Option<string?> Name { get; } = new("--name") { Description = "assign a name" };
+
+    public Option<string[]> Env { get; } = new("--env", "-e") { Description = "set an environment variable (NAME=VALUE, or NAME to pass ours)" };
+
+    public Option<string[]> EnvFile { get; } = new("--env-file") { Description = "read environment variables from a file" };
+
+    public Option<string[]> Volume { get; } = new("--volume", "-v") { Description = "bind mount /host:/ctr[:ro], named volume name:/ctr, or anonymous /ctr" };
+
+    public Option<string?> Workdir { get; } = new("--workdir", "-w") { Description = "working directory inside the container" };
+
+    public Option<string?> User { get; } = new("--user", "-u") { Description = "name|uid[:group|gid]" };
+
+    public Option<string?> Entrypoint { get; } = new("--entrypoint") { Description = "override the image's entrypoint (\"\" clears it)" };
+
+    public Option<string?> Hostname { get; } = new("--hostname", "-h") { Description = "container host name" };
+
+    public Option<string?> Memory { get; } = new("--memory", "-m") { Description = "memory limit (e.g. 512m)" };
+
+    public Option<string?> Cpus { get; } = new("--cpus") { Description = "number of CPUs (e.g. 1.5)" };
+
+    public Option<long?> PidsLimit { get; } = new("--pids-limit") { Description = "maximum number of processes" };
+
+    public Option<bool> ReadOnly { get; } = new("--read-only") { Description = "mount the root filesystem read-only" };
+
+    public Option<string> Network { get; } = new("--network", "--net") { Description = "none (default) or host", DefaultValueFactory = _ => "none" };
+
+    public Option<bool> Init { get; } = new("--init") { Description = "run tini as PID 1 to forward signals and reap zombies" };
+
+    public Option<int?> StopTimeout { get; } = new("--stop-timeout") { Description = "seconds to wait after the stop signal before SIGKILL" };
+
+    public Option<string?> StopSignal { get; } = new("--stop-signal") { Description = "signal that stops the container" };
+
+    public Option<string[]> Ulimit { get; } = new("--ulimit") { Description = "resource limit, e.g. nofile=1024:2048" };
+
+    public Option<string> Restart { get; } = new("--restart") { Description = "no, on-failure[:N], always, unless-stopped", DefaultValueFactory = _ => "no" };
+
+    public Option<string?> Platform { get; } = new("--platform") { Description = "platform to pull if the image is missing" };
+
+    public Option<string[]> Label { get; } = new("--label", "-l") { Description = "set metadata KEY=VALUE" };
+
+    public void AddTo(Command cmd, bool run)
+    {
+        cmd.Arguments.Add(Image);
+        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label })
+        {
+            cmd.Options.Add(o);
+        }
+
+        if (run)
+        {
+            cmd.Options.Add(Detach);
+        }
+    }
+
+    public RunOptions Read(ParseResult p, string[] command)
+    {
+        var o = new RunOptions
+        {
+            Image = p.GetValue(Image)!,
+            Name = p.GetValue(Name),
+            Entrypoint = p.GetValue(Entrypoint),
+            Args = [.. command],
+            Env = [.. p.GetValue(Env) ?? []],
+            EnvFiles = [.. (p.GetValue(EnvFile) ?? []).Select(Path.GetFullPath)],
+            WorkDir = p.GetValue(Workdir),
+            User = p.GetValue(User),
+            Hostname = p.GetValue(Hostname),
+            Volumes = [.. p.GetValue(Volume) ?? []],
+            Tty = p.GetValue(Tty),
+            Interactive = p.GetValue(Interactive),
+            Detach = p.GetValue(Detach),
+            AutoRemove = p.GetValue(Rm),
+            ReadOnly = p.GetValue(ReadOnly),
+            Init = p.GetValue(Init),
+            Memory = p.GetValue(Memory) is { } m ? Units.ParseBytes(m) : null,
+            Cpus = p.GetValue(Cpus) is { } c ? ParseCpus(c) : null,
+            PidsLimit = p.GetValue(PidsLimit),
+            Network = p.GetValue(Network) ?? "none",
+            StopSignal = p.GetValue(StopSignal),
+            StopTimeout = p.GetValue(StopTimeout),
+            Ulimits = [.. p.GetValue(Ulimit) ?? []],
+            Restart = p.GetValue(Restart) ?? "no",
+            Platform = p.GetValue(Platform),
+            Labels = [.. p.GetValue(Label) ?? []],
+        };
+
+        // Checked here so that a typo fails before anything is created (Docker's 125 with one line).
+        RestartPolicy.Parse(o.Restart);
+        foreach (var u in o.Ulimits)
+        {
+            MiniDock.Containers.Config.Ulimit.Parse(u);
+        }
+
+        foreach (var v in o.Volumes)
+        {
+            VolumeSpec.Parse(v);
+        }
+
+        if (o.Network is not ("none" or "host"))
+        {
+            throw new ContainerException($"network {o.Network} not found");
+        }
+
+        return o;
+    }
+
+    private static double ParseCpus(string s)
+        => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= Environment.ProcessorCount
+            ? v
+            : throw new ContainerException($"invalid --cpus {s}: want a number between 0.01 and {Environment.ProcessorCount} (the CPUs available)");
+}

@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace MiniDock.Containers.Config;
+
+/// <summary>Everything config.json says, decided; <see cref="ConfigJsonWriter"/> only spells it out.</summary>
+internal sealed class OciConfig
+{
+    public required bool Terminal { get; init; }
+
+    public required uint Uid { get; init; }
+
+    public required uint Gid { get; init; }
+
+    public required IReadOnlyList<uint> AdditionalGids { get; init; }
+
+    public required IReadOnlyList<string> Args { get; init; }
+
+    public required IReadOnlyList<string> Env { get; init; }
+
+    public required string Cwd { get; init; }
+
+    public required IReadOnlyList<string> Capabilities { get; init; }
+
+    public required IReadOnlyList<(string Type, ulong Soft, ulong Hard)> Rlimits { get; init; }
+
+    public required string RootPath { get; init; }
+
+    public required bool RootReadonly { get; init; }
+
+    public required string Hostname { get; init; }
+
+    public required IReadOnlyList<OciMount> Mounts { get; init; }
+
+    public required IReadOnlyList<KeyValuePair<string, string>> Annotations { get; init; }
+
+    public required IReadOnlyList<string> Namespaces { get; init; }
+
+    public required IReadOnlyList<DeviceRule> Devices { get; init; }
+
+    public long? MemoryLimit { get; init; }
+
+    public long? CpuQuota { get; init; }
+
+    public ulong? CpuPeriod { get; init; }
+
+    public long? PidsLimit { get; init; }
+
+    public required string CgroupsPath { get; init; }
+
+    public required IReadOnlyList<string> MaskedPaths { get; init; }
+
+    public required IReadOnlyList<string> ReadonlyPaths { get; init; }
+}
+
+/// <summary>
+/// Writes config.json (https://github.com/opencontainers/runtime-spec/blob/main/config.md) with
+/// <see cref="Utf8JsonWriter"/> by hand: no serializer metadata to build on the <c>run</c> hot path
+/// (the source-generated serializer's first call costs milliseconds under NativeAOT; see SpecReader).
+/// </summary>
+internal static class ConfigJsonWriter
+{
+    public const string OciVersion = "1.2.0";
+
+    public static byte[] Write(OciConfig c)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("ociVersion", OciVersion);
+            Process(w, c);
+            w.WriteStartObject("root");
+            w.WriteString("path", c.RootPath);
+            w.WriteBoolean("readonly", c.RootReadonly);
+            w.WriteEndObject();
+            w.WriteString("hostname", c.Hostname);
+            w.WriteStartArray("mounts");
+            foreach (var m in c.Mounts)
+            {
+                w.WriteStartObject();
+                w.WriteString("destination", m.Destination);
+                w.WriteString("type", m.Type);
+                w.WriteString("source", m.Source);
+                Strings(w, "options", m.Options);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (c.Annotations.Count > 0)
+            {
+                w.WriteStartObject("annotations");
+                foreach (var (k, v) in c.Annotations)
+                {
+                    w.WriteString(k, v);
+                }
+
+                w.WriteEndObject();
+            }
+
+            Linux(w, c);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Process(Utf8JsonWriter w, OciConfig c)
+    {
+        w.WriteStartObject("process");
+        w.WriteBoolean("terminal", c.Terminal);
+        w.WriteStartObject("user");
+        w.WriteNumber("uid", c.Uid);
+        w.WriteNumber("gid", c.Gid);
+        w.WriteNumber("umask", DockerDefaults.Umask);
+        w.WriteStartArray("additionalGids");
+        foreach (var g in c.AdditionalGids)
+        {
+            w.WriteNumberValue(g);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        Strings(w, "args", c.Args);
+        Strings(w, "env", c.Env);
+        w.WriteString("cwd", c.Cwd);
+        w.WriteStartObject("capabilities");
+        Strings(w, "bounding", c.Capabilities);
+        Strings(w, "effective", c.Capabilities);
+        Strings(w, "permitted", c.Capabilities);
+        w.WriteEndObject();
+        w.WriteStartArray("rlimits");
+        foreach (var (type, soft, hard) in c.Rlimits)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type);
+            w.WriteNumber("hard", hard);
+            w.WriteNumber("soft", soft);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteBoolean("noNewPrivileges", false);
+        w.WriteEndObject();
+    }
+
+    private static void Linux(Utf8JsonWriter w, OciConfig c)
+    {
+        w.WriteStartObject("linux");
+        w.WriteStartObject("resources");
+        w.WriteStartArray("devices");
+        foreach (var d in c.Devices)
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("allow", d.Allow);
+            if (d.Type is { } t)
+            {
+                w.WriteString("type", t);
+            }
+
+            if (d.Major is { } major)
+            {
+                w.WriteNumber("major", major);
+            }
+
+            if (d.Minor is { } minor)
+            {
+                w.WriteNumber("minor", minor);
+            }
+
+            w.WriteString("access", d.Access);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        if (c.MemoryLimit is { } mem)
+        {
+            w.WriteStartObject("memory");
+            w.WriteNumber("limit", mem);
+            w.WriteEndObject();
+        }
+
+        if (c.CpuQuota is { } quota)
+        {
+            w.WriteStartObject("cpu");
+            w.WriteNumber("quota", quota);
+            w.WriteNumber("period", c.CpuPeriod ?? 100000);
+            w.WriteEndObject();
+        }
+
+        if (c.PidsLimit is { } pids)
+        {
+            w.WriteStartObject("pids");
+            w.WriteNumber("limit", pids);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+        w.WriteString("cgroupsPath", c.CgroupsPath);
+        w.WriteStartArray("namespaces");
+        foreach (var ns in c.Namespaces)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", ns);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        Strings(w, "maskedPaths", c.MaskedPaths);
+        Strings(w, "readonlyPaths", c.ReadonlyPaths);
+        w.WriteEndObject();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IReadOnlyList<string> items)
+    {
+        w.WriteStartArray(name);
+        foreach (var s in items)
+        {
+            w.WriteStringValue(s);
+        }
+
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,87 @@
+namespace MiniDock.Containers.Config;
+
+/// <summary>
+/// What the user asked for on <c>run</c>/<c>create</c>, as typed (parsed only as far as the
+/// command line needs). <see cref="BundleBuilder"/> turns it and the image config into config.json;
+/// the container store keeps it so that <c>start</c> and <c>restart</c> rebuild the same container.
+/// </summary>
+public sealed class RunOptions
+{
+    /// <summary>The image as the user typed it (a reference or an ID prefix).</summary>
+    public string Image { get; set; } = "";
+
+    /// <summary><c>--name</c>; null: a generated name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary><c>--entrypoint</c>: null keeps the image's; "" clears it (Docker's <c>--entrypoint ""</c>).</summary>
+    public string? Entrypoint { get; set; }
+
+    /// <summary>Trailing arguments after the image: they replace the image's Cmd.</summary>
+    public List<string> Args { get; set; } = [];
+
+    /// <summary><c>-e</c> values, raw: <c>NAME=value</c>, or <c>NAME</c> to take the caller's value.</summary>
+    public List<string> Env { get; set; } = [];
+
+    /// <summary><c>--env-file</c> paths, in order (each read when the bundle is built).</summary>
+    public List<string> EnvFiles { get; set; } = [];
+
+    /// <summary><c>-w</c>.</summary>
+    public string? WorkDir { get; set; }
+
+    /// <summary><c>-u</c>: <c>name|uid[:group|gid]</c>.</summary>
+    public string? User { get; set; }
+
+    /// <summary><c>--hostname</c>; null: the short container ID.</summary>
+    public string? Hostname { get; set; }
+
+    /// <summary><c>-v</c> values, raw: <c>/host:/ctr[:ro]</c>, <c>name:/ctr[:ro]</c>, or <c>/ctr</c> (anonymous).</summary>
+    public List<string> Volumes { get; set; } = [];
+
+    /// <summary><c>-t</c>.</summary>
+    public bool Tty { get; set; }
+
+    /// <summary><c>-i</c>.</summary>
+    public bool Interactive { get; set; }
+
+    /// <summary><c>-d</c>.</summary>
+    public bool Detach { get; set; }
+
+    /// <summary><c>--rm</c>.</summary>
+    public bool AutoRemove { get; set; }
+
+    /// <summary><c>--read-only</c>.</summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary><c>--init</c>: tini as PID 1, forwarding signals and reaping zombies.</summary>
+    public bool Init { get; set; }
+
+    /// <summary><c>-m/--memory</c> in bytes.</summary>
+    public long? Memory { get; set; }
+
+    /// <summary><c>--cpus</c>.</summary>
+    public double? Cpus { get; set; }
+
+    /// <summary><c>--pids-limit</c>.</summary>
+    public long? PidsLimit { get; set; }
+
+    /// <summary><c>--network</c>: none (default until networking lands) or host.</summary>
+    public string Network { get; set; } = "none";
+
+    /// <summary><c>--stop-signal</c>; null: the image's StopSignal, else SIGTERM.</summary>
+    public string? StopSignal { get; set; }
+
+    /// <summary><c>--stop-timeout</c> in seconds; null: 10.</summary>
+    public int? StopTimeout { get; set; }
+
+    /// <summary><c>--ulimit</c> values, raw: <c>nofile=1024[:2048]</c>.</summary>
+    public List<string> Ulimits { get; set; } = [];
+
+    /// <summary><c>--restart</c>: no, on-failure[:N], always, unless-stopped.</summary>
+    public string Restart { get; set; } = "no";
+
+    /// <summary><c>--platform</c> for a pull the run needs.</summary>
+    public string? Platform { get; set; }
+
+    /// <summary><c>--label</c> values (KEY=VALUE), added to the image's labels.</summary>
+    public List<string> Labels { get; set; } = [];
+}
