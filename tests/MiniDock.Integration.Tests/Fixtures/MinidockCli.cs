@@ -143,6 +143,22 @@ public sealed class MinidockCli : IDisposable
 
     public void Dispose()
     {
+        // Containers first (their monitors, cgroups and overlay mounts), then any mount still under Dir.
+        if (File.Exists(Path.Combine(DataDir, "containers.db")))
+        {
+            var ids = Run(TimeSpan.FromSeconds(60), "ps", "-aq", "--no-trunc").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (ids.Length > 0)
+            {
+                Run(TimeSpan.FromSeconds(60), ["rm", "-f", "-v", .. ids]);
+            }
+        }
+
+        foreach (var m in File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m.StartsWith(Dir + "/", StringComparison.Ordinal)).OrderByDescending(m => m.Length))
+        {
+            _output.WriteLine($"cleanup: {m} was still mounted");
+            ProcessRunner.Run("umount", ["-l", m], TimeSpan.FromSeconds(10));
+        }
+
         try
         {
             Directory.Delete(Dir, recursive: true);
