@@ -10,8 +10,12 @@ namespace MiniDock.Cli;
 /// </summary>
 public static class Program
 {
+    /// <summary>When this process began (for MINIDOCK_TRACE's step times).</summary>
+    public static long Started { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public static int Main(string[] args)
     {
+        _ = Started;
         if (args is ["init"])
         {
             return InitProcess.Main();

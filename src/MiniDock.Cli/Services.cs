@@ -37,7 +37,13 @@ internal static class Services
         services.AddSingleton(_ => new Images.Unpack.LayerStore(root.Data));
         services.AddSingleton<ImageService>();
         services.AddSingleton(_ => new Containers.Store.ContainerDb(root.Data));
-        services.AddSingleton<Containers.ContainerService>();
+        services.AddSingleton(sp => new Containers.ContainerService(root, sp.GetRequiredService<Containers.Store.ContainerDb>(), sp.GetRequiredService<ImageDb>(),
+            sp.GetRequiredService<IContentStore>(), sp.GetRequiredService<Images.Unpack.LayerStore>())
+        {
+            Trace = Environment.GetEnvironmentVariable("MINIDOCK_TRACE") is { Length: > 0 }
+                ? new Runtime.Trace(Console.Error.WriteLine, Program.Started)
+                : Runtime.Trace.Off,
+        });
         return services.BuildServiceProvider();
     }
 

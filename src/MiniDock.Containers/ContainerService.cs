@@ -53,6 +53,9 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
 
     public VolumeStore Volumes { get; } = new(root.Data);
 
+    /// <summary><c>MINIDOCK_TRACE=1</c>: each step of a container's start and end with its time, on stderr.</summary>
+    public Trace Trace { get; set; } = Trace.Off;
+
     /// <summary>Docker's "No such container" lookup by ID, name or unique ID prefix.</summary>
     public ContainerRow Require(string text) => db.Find(text) ?? throw new ContainerException($"No such container: {text}");
 
@@ -217,7 +220,9 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         }
 
         var snap = SnapshotterOf(row);
+        Trace.Step("container locked, runtime state checked");
         var rootfs = snap.Mount(dir, LowerDirs(row));
+        Trace.Step($"{snap.Name} rootfs mounted at {rootfs}");
         var previous = ResolvedConfig.Parse(row.Resolved);
         BundleResult bundle;
         try
@@ -240,6 +245,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             throw;
         }
 
+        Trace.Step("config.json built");
         var (stdinR, stdinW) = o.Interactive && !o.Tty ? Sys.Pipe() : (Sys.Open("/dev/null", OpenFlags.RdOnly), -1);
         var (outR, outW) = o.Tty ? (-1, -1) : Sys.Pipe();
         var (errR, errW) = o.Tty ? (-1, -1) : Sys.Pipe();
@@ -254,7 +260,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
                 Bundle = dir,
                 ConsoleFd = consoleChild,
                 Stdio = o.Tty ? null : [stdinR, outW, errW],
-            }, Trace.Off);
+            }, Trace);
             if (o.Tty)
             {
                 master = UnixSocket.ReceiveFd(consoleOurs, out _);
@@ -297,9 +303,10 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             r.Error = null;
             return true;
         });
+        Trace.Step("container recorded with its pid");
         try
         {
-            Start.Run(Runtime, record, Trace.Off);
+            Start.Run(Runtime, record, Trace);
         }
         catch (Exception e)
         {
@@ -326,6 +333,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
 
             return true;
         });
+        Trace.Step("container running");
         return new Launched { Pid = record.Pid, StdinWrite = stdinW, StdoutRead = outR, StderrRead = errR, PtyMaster = master };
     }
 
@@ -341,7 +349,9 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             return false;
         }
 
+        Trace.Step($"exit {exitCode} seen");
         Cleanup(row);
+        Trace.Step("runtime state, cgroup and mount released");
         return db.Update(row.Id, r =>
         {
             r.State = "exited";
@@ -479,6 +489,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
 
         Directory.Delete(Paths.Dir(row.Id), recursive: true);
         db.Delete(row.Id);
+        Trace.Step("container removed");
     }
 
     /// <summary>True when a container's resolved mounts use the named volume.</summary>
@@ -623,7 +634,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         {
             try
             {
-                Delete.Run(Runtime, row.Id, force: true, Trace.Off);
+                Delete.Run(Runtime, row.Id, force: true, Trace);
             }
             catch (RuntimeError)
             {

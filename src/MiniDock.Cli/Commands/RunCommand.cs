@@ -25,8 +25,11 @@ internal static class RunCommand
         {
             var o = flags.Read(p, command);
             var svc = services.GetRequiredService<ContainerService>();
+            svc.Trace.Step("services ready, flags read");
             var image = FindOrPull(services, o.Image, o.Platform, ct);
+            svc.Trace.Step($"image {image.Id[..19]} found");
             var row = svc.Create(o, image);
+            svc.Trace.Step($"container {row.Id[..12]} created");
             if (create)
             {
                 Console.WriteLine(row.Id);
