@@ -11,7 +11,8 @@ APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 p
 build:
 	$(DOTNET) publish src/MiniDock.Cli -c $(CONFIG) -o $(PUBLISH) -p:TreatWarningsAsErrors=true --nologo -v:q
 	mkdir -p bin
-	cp $(PUBLISH)/minidock bin/minidock
+	@# install unlinks first: a running monitor keeps executing the old file instead of making cp fail (ETXTBSY)
+	install -m 0755 $(PUBLISH)/minidock bin/minidock
 	# native libraries the binary needs (none yet beyond libc) travel beside it
 	find $(PUBLISH) -maxdepth 1 -name '*.so' -exec cp {} bin/ \;
 	ln -sf minidock bin/minidock-runtime

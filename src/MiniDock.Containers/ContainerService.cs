@@ -81,7 +81,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             Created = DateTime.UtcNow.Ticks,
             Options = RunOptionsJson.Write(o),
             State = "created",
-            Driver = Snapshotters.Select(root.Data).Name,
+            Driver = ChooseDriver(),
         };
         Directory.CreateDirectory(Paths.Dir(row.Id));
         for (var attempt = 0; ; attempt++)
@@ -183,7 +183,33 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         return dirs;
     }
 
-    public ISnapshotter SnapshotterOf(ContainerRow row) => Snapshotters.Select(root.Data, row.Driver);
+    /// <summary>The snapshotter chosen when the container was created (no probe: the choice is recorded).</summary>
+    public ISnapshotter SnapshotterOf(ContainerRow row) => row.Driver == "vfs" ? new CopySnapshotter() : new OverlaySnapshotter();
+
+    /// <summary>
+    /// The storage driver for new containers: MINIDOCK_STORAGE_DRIVER, else the overlayfs probe's verdict, which is
+    /// kept in DATA/storage-driver so that only the first container on a host pays for the probe mount.
+    /// </summary>
+    public string ChooseDriver()
+    {
+        if (Environment.GetEnvironmentVariable(Snapshotters.EnvironmentVariable) is { Length: > 0 } env)
+        {
+            return Snapshotters.Select(root.Data, env).Name;
+        }
+
+        var cache = Path.Combine(root.Data, "storage-driver");
+        var known = File.Exists(cache) ? File.ReadAllText(cache).Trim() : null;
+        if (known is "overlay" or "vfs")
+        {
+            return known;
+        }
+
+        var name = Snapshotters.Select(root.Data).Name;
+        var tmp = cache + "." + Environment.ProcessId + ".tmp";
+        File.WriteAllText(tmp, name + "\n");
+        File.Move(tmp, cache, overwrite: true);
+        return name;
+    }
 
     /// <summary><c>minidock mount</c>: the merged rootfs path, mounting it when needed.</summary>
     public string Mount(ContainerRow row)
@@ -261,6 +287,10 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
                 ConsoleFd = consoleChild,
                 Stdio = o.Tty ? null : [stdinR, outW, errW],
             }, Trace);
+
+            // Create closed the console socket's child end: closing it again below would close whatever reused its
+            // number, which is the pty master that ReceiveFd is about to return.
+            consoleChild = -1;
             if (o.Tty)
             {
                 master = UnixSocket.ReceiveFd(consoleOurs, out _);

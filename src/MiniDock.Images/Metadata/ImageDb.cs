@@ -80,16 +80,23 @@ public sealed class ImageDb : IDisposable
         {
             // Set before anything else so even the WAL switch and schema creation wait for a concurrent opener.
             _db.BusyTimeout = busyTimeout ?? TimeSpan.FromSeconds(10);
-            var mode = _db.ExecuteScalar<string>("PRAGMA journal_mode=WAL");
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+
+            // WAL is a property of the file: only a database not yet at this schema pays for the switch and the
+            // migration (a write transaction), so `run` on a set-up host opens it read-only-fast.
+            if (_db.ExecuteScalar<long>("PRAGMA user_version") != SchemaVersion)
             {
-                throw new InvalidOperationException($"{DatabasePath}: cannot enable WAL journal mode (got {mode})");
+                var mode = _db.ExecuteScalar<string>("PRAGMA journal_mode=WAL");
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"{DatabasePath}: cannot enable WAL journal mode (got {mode})");
+                }
+
+                Migrate();
             }
 
             // NORMAL is durable against application crashes in WAL mode and avoids an fsync per commit.
             _db.Execute("PRAGMA synchronous=NORMAL");
             _db.Execute("PRAGMA foreign_keys=ON");
-            Migrate();
         }
         catch
         {

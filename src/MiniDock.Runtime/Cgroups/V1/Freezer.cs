@@ -8,9 +8,23 @@ internal static class Freezer
         var want = frozen ? "FROZEN" : "THAWED";
         for (var i = 0; i < 1000; i++)
         {
-            CgroupFs.Write(dir, "freezer.state", want);
-            if (CgroupFs.Read(dir, "freezer.state") == want)
+            try
             {
+                CgroupFs.Write(dir, "freezer.state", want);
+                if (CgroupFs.Read(dir, "freezer.state") == want)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when ((e is IOException or RuntimeError) && !Directory.Exists(dir))
+            {
+                // The cgroup was removed meanwhile: a thaw right after a SIGKILL lets the tasks die, and their owner
+                // may delete the cgroup before we read the state back. Nothing is left to thaw; a freeze fails clearly.
+                if (frozen)
+                {
+                    throw new RuntimeError($"freezer: {dir} is gone");
+                }
+
                 return;
             }
 
