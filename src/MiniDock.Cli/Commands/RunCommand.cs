@@ -75,8 +75,9 @@ internal static class RunCommand
         }
         catch (ImageException)
         {
-            Console.Error.WriteLine($"Unable to find image '{text}' locally");
+            // Parsed first: a malformed reference is one error line, not "Unable to find" and then the error.
             var reference = Reference.Parse(text);
+            Console.Error.WriteLine($"Unable to find image '{text}' locally");
             var plat = platform is { } pl ? Platform.Parse(pl) : Platform.Default;
             var img = images.PullAsync(reference, plat, ImageService.DefaultConcurrency, NoProgress.Instance, ct).GetAwaiter().GetResult();
             Console.Error.WriteLine($"{reference}: pulled {img.ManifestDigest}");

@@ -229,11 +229,30 @@ internal static class ContainerViews
             w.WriteNull("Entrypoint");
         }
 
-        w.WriteStartObject("Labels");
+        // Docker's merge: the image's labels, then --label over them.
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (k, v) in svc.ImageConfigOf(r).Labels)
+            {
+                labels[k] = v;
+            }
+        }
+        catch (MiniDock.Containers.Config.ContainerException)
+        {
+            // The image is gone: only the container's own labels are known.
+        }
+
         foreach (var l in o.Labels)
         {
             var eq = l.IndexOf('=');
-            w.WriteString(eq < 0 ? l : l[..eq], eq < 0 ? "" : l[(eq + 1)..]);
+            labels[eq < 0 ? l : l[..eq]] = eq < 0 ? "" : l[(eq + 1)..];
+        }
+
+        w.WriteStartObject("Labels");
+        foreach (var (k, v) in labels)
+        {
+            w.WriteString(k, v);
         }
 
         w.WriteEndObject();
