@@ -239,9 +239,10 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         var o = RunOptionsJson.Read(row.Options);
         var dir = Paths.Dir(row.Id);
         using var held = Lock(row.Id);
-        if (Runtime.Exists(row.Id))
+        if (Runtime.Exists(row.Id) || Directory.Exists(Runtime.Dir(row.Id)))
         {
-            // Left by an owner killed between create and start, or by a crash: never reuse it.
+            // Left by an owner killed between create and start, or by a crash: never reuse it. A dir without
+            // state.json (killed between the runtime's mkdir and its first write) would make create fail "already exists".
             Delete.Run(Runtime, row.Id, force: true, Trace.Off);
         }
 
@@ -520,6 +521,19 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         Directory.Delete(Paths.Dir(row.Id), recursive: true);
         db.Delete(row.Id);
         Trace.Step("container removed");
+    }
+
+    /// <summary>A container made from the image (a running one first), for rmi's refusal; null when none.</summary>
+    public (string Container, bool Running)? ImageUser(string imageId)
+    {
+        var users = db.All().Where(r => r.ImageId == imageId).ToList();
+        if (users.Count == 0)
+        {
+            return null;
+        }
+
+        var running = users.FirstOrDefault(r => ContainerStates.IsActive(Refresh(r)));
+        return running is not null ? (running.Id, true) : (users[0].Id, false);
     }
 
     /// <summary>True when a container's resolved mounts use the named volume.</summary>

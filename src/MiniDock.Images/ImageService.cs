@@ -230,12 +230,42 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
     /// rmi: untag; when no tag is left (or the argument was an id), delete the image and the blobs
     /// nothing else refers to. Returns Docker-style "Untagged:"/"Deleted:" lines.
     /// </summary>
-    public IReadOnlyList<string> Remove(string text, bool force)
+    /// <param name="text">What the user typed.</param>
+    /// <param name="force">-f.</param>
+    /// <param name="usedBy">The container using an image (and whether it runs), so its image is never deleted under it.</param>
+    public IReadOnlyList<string> Remove(string text, bool force, Func<string, (string Container, bool Running)?>? usedBy = null)
     {
         var lines = new List<string>();
         var img = Find(text);
         var tags = db.TagsOf(img.Id);
         var byTag = tags.Contains(Normalize(text));
+        var user = usedBy?.Invoke(img.Id);
+        if (user is { } u && (!byTag || tags.Count == 1))
+        {
+            // Docker's rules: a container's image is kept; -f may only take its last tag while the container is stopped.
+            if (u.Running)
+            {
+                throw new ImageException($"conflict: unable to delete {Short(img.Id)} (cannot be forced) - image is being used by running container {u.Container[..12]}");
+            }
+
+            if (!force)
+            {
+                throw new ImageException($"conflict: unable to remove repository reference \"{text}\" (must force) - container {u.Container[..12]} is using its referenced image {Short(img.Id)}");
+            }
+
+            foreach (var t in byTag ? [Normalize(text)] : tags)
+            {
+                if (db.Untag(t, out var freed) && freed is not null)
+                {
+                    content.Delete(freed);
+                }
+
+                lines.Add($"Untagged: {t}");
+            }
+
+            return lines;
+        }
+
         if (byTag)
         {
             if (db.Untag(Normalize(text), out var released) && released is not null)
@@ -279,10 +309,10 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         db.RecordPull(img, db.Layers(img.Id), r.ToString());
     }
 
-    /// <summary>`image prune`: images without a tag (all unused ones with <paramref name="all"/>: no containers yet, so every image).</summary>
-    public IReadOnlyList<string> Prune(bool all)
+    /// <summary>`image prune`: images without a tag (with <paramref name="all"/>: every image), except those containers use.</summary>
+    public IReadOnlyList<string> Prune(bool all, Func<string, bool>? inUse = null)
     {
-        var ids = all ? db.Images().Select(i => i.Id).ToList() : db.DanglingImages().ToList();
+        var ids = (all ? db.Images().Select(i => i.Id).ToList() : db.DanglingImages().ToList()).Where(id => inUse?.Invoke(id) != true).ToList();
         var lines = new List<string>();
         foreach (var id in ids)
         {

@@ -40,7 +40,8 @@ internal static class ImageCommand
         var cmd = new Command("prune", "Remove unused images") { all, force };
         cmd.SetAction(p => UserError.Guard(services =>
         {
-            var lines = services.GetRequiredService<ImageService>().Prune(p.GetValue(all));
+            var containers = services.GetRequiredService<Containers.ContainerService>();
+            var lines = services.GetRequiredService<ImageService>().Prune(p.GetValue(all), id => containers.ImageUser(id) is not null);
             foreach (var l in lines)
             {
                 Console.WriteLine(l);

@@ -17,7 +17,8 @@ internal static class RmiCommand
             var svc = services.GetRequiredService<ImageService>();
             foreach (var img in p.GetValue(images)!)
             {
-                foreach (var line in svc.Remove(img, p.GetValue(force)))
+                var containers = services.GetRequiredService<Containers.ContainerService>();
+                foreach (var line in svc.Remove(img, p.GetValue(force), containers.ImageUser))
                 {
                     Console.WriteLine(line);
                 }
