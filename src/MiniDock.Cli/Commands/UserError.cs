@@ -22,7 +22,7 @@ internal static class UserError
             return body(services);
         }
         catch (Exception e) when (e is ImageException or RegistryException or ReferenceException or ContentException or AmbiguousImageReferenceException
-                                      or IOException or UnauthorizedAccessException or HttpRequestException or SQLite.SQLiteException or System.Text.Json.JsonException)
+                                      or IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException or HttpRequestException or SQLite.SQLiteException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine($"Error: {e.Message.Split('\n')[0]}");
             if (Environment.GetEnvironmentVariable("MINIDOCK_DEBUG") is { Length: > 0 })
