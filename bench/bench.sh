@@ -519,8 +519,8 @@ bench_run() {
   local md_ratio
   md_ratio=$(jq -r '([.results[] | select(.command | test("minidock run")) | .median][0]) as $m
                     | ([.results[] | select(.command | test("^podman ")) | .median][0]) as $p
-                    | if $m and $p then ($m / $p * 100 | round / 100 | tostring) else empty end' "$json")
-  [[ -n $md_ratio ]] && echo "> Target: MiniDock ≤ 0.2× podman; measured ${md_ratio}×."
+                    | if $m and $p then $m / $p else empty end' "$json")
+  [[ -n $md_ratio ]] && printf '> Target: MiniDock ≤ 0.20× podman; measured %.2f×.\n' "$md_ratio"
   for n in "${notes[@]}"; do echo "> $n"; done
   echo
   echo "<details><summary>hyperfine's own --export-markdown (relative to the fastest)</summary>"
