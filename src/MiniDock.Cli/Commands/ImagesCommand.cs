@@ -48,31 +48,18 @@ internal static class ImagesCommand
             else
             {
                 var showDigests = p.GetValue(digests);
-                Console.WriteLine(showDigests
-                    ? $"{"REPOSITORY",-40} {"TAG",-12} {"DIGEST",-72} {"IMAGE ID",-13} {"CREATED",-16} SIZE"
-                    : $"{"REPOSITORY",-40} {"TAG",-12} {"IMAGE ID",-13} {"CREATED",-16} SIZE");
-                foreach (var l in list)
+                var rows = list.Select(l =>
                 {
-                    var created = l.Created is { } c ? Ago(c) : "N/A";
-                    Console.WriteLine(showDigests
-                        ? $"{l.Repository,-40} {l.Tag,-12} {l.ManifestDigest,-72} {ImageService.Short(l.Id),-13} {created,-16} {PullPrinter.Human(l.Size)}"
-                        : $"{l.Repository,-40} {l.Tag,-12} {ImageService.Short(l.Id),-13} {created,-16} {PullPrinter.Human(l.Size)}");
-                }
+                    var created = l.Created is { } c ? ContainerViews.HumanDuration(DateTime.UtcNow - c.ToUniversalTime()) + " ago" : "N/A";
+                    return (IReadOnlyList<string>)(showDigests
+                        ? [l.Repository, l.Tag, l.ManifestDigest, ImageService.Short(l.Id), created, PullPrinter.Human(l.Size)]
+                        : [l.Repository, l.Tag, ImageService.Short(l.Id), created, PullPrinter.Human(l.Size)]);
+                }).ToList();
+                Console.Write(Table.Render(showDigests ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"] : ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows));
             }
 
             return 0;
         }));
         return cmd;
-    }
-
-    private static string Ago(DateTime t)
-    {
-        var d = DateTime.UtcNow - t.ToUniversalTime();
-        return d.TotalMinutes < 1 ? "Less than a minute ago"
-            : d.TotalHours < 1 ? $"{(int)d.TotalMinutes} minutes ago"
-            : d.TotalDays < 1 ? $"{(int)d.TotalHours} hours ago"
-            : d.TotalDays < 60 ? $"{(int)d.TotalDays} days ago"
-            : d.TotalDays < 730 ? $"{(int)(d.TotalDays / 30)} months ago"
-            : $"{(int)(d.TotalDays / 365)} years ago";
     }
 }
