@@ -14,7 +14,7 @@ build:
 	@# install unlinks first: a running monitor keeps executing the old file instead of making cp fail (ETXTBSY)
 	install -m 0755 $(PUBLISH)/minidock bin/minidock
 	# native libraries the binary needs (none yet beyond libc) travel beside it
-	find $(PUBLISH) -maxdepth 1 -name '*.so' -exec cp {} bin/ \;
+	find $(PUBLISH) -maxdepth 1 -name '*.so' -exec install -m 0755 {} bin/ \;
 	ln -sf minidock bin/minidock-runtime
 	@echo "built bin/minidock and bin/minidock-runtime"
 

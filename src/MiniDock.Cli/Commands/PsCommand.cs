@@ -29,6 +29,13 @@ internal static class PsCommand
                 var eq = f.IndexOf('=');
                 return eq > 0 ? (Key: f[..eq], Value: f[(eq + 1)..]) : throw new FormatException($"bad format of filter (expected name=value): {f}");
             }).ToList();
+
+            // Checked before any row is seen: an unknown key is an error even when no container exists.
+            if (filters.Select(f => f.Key).FirstOrDefault(k => k is not ("status" or "name" or "id" or "ancestor" or "exited" or "label")) is { } unknown)
+            {
+                throw new FormatException($"invalid filter '{unknown}'");
+            }
+
             var showAll = p.GetValue(all) || filters.Any(f => f.Key is "status" or "exited");
             var rows = svc.List().Where(x => showAll || x.State is ContainerState.Running or ContainerState.Paused or ContainerState.Restarting)
                 .Where(x => filters.All(f => Matches(x.Row, x.State, f.Key, f.Value))).ToList();
