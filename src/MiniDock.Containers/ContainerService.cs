@@ -9,6 +9,7 @@ using MiniDock.Images.Unpack;
 using MiniDock.Native;
 using MiniDock.Runtime;
 using MiniDock.Runtime.Lifecycle;
+using MiniDock.Runtime.Mounts;
 
 namespace MiniDock.Containers;
 
@@ -83,24 +84,32 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             State = "created",
             Driver = ChooseDriver(),
         };
-        Directory.CreateDirectory(Paths.Dir(row.Id));
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 db.Insert(row);
-                return row;
+                break;
             }
             catch (ContainerException) when (o.Name is null && attempt < 5)
             {
                 row.Name = Names.Generate() + "_" + Random.Shared.Next(100);
             }
-            catch
-            {
-                Directory.Delete(Paths.Dir(row.Id), recursive: true);
-                throw;
-            }
         }
+
+        // The row first, then its directory: a create killed in between leaves a row that rm removes, never a
+        // directory that no row names (and so nothing ever removes).
+        try
+        {
+            Directory.CreateDirectory(Paths.Dir(row.Id));
+        }
+        catch
+        {
+            db.Delete(row.Id);
+            throw;
+        }
+
+        return row;
     }
 
     /// <summary>
@@ -119,8 +128,15 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         {
             if (s == ContainerState.Created)
             {
-                // Killed between the runtime's create and start: the init is parked on its fifo.
-                return File.Exists(Runtime.FifoPath(row.Id)) ? ContainerState.Created : ContainerState.Running;
+                // Killed between the runtime's create and start: the init is parked on its fifo. Killed inside start,
+                // after the init was released but before the fifo was removed: the fifo is there, but the init exec'd.
+                if (File.Exists(Runtime.FifoPath(row.Id)) && IsParkedInit(row.Pid))
+                {
+                    return ContainerState.Created;
+                }
+
+                MarkStartedIfOrphaned(row);
+                return ContainerState.Running;
             }
 
             return s == ContainerState.Running && IsFrozen(row) ? ContainerState.Paused : s;
@@ -251,6 +267,7 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         var rootfs = snap.Mount(dir, LowerDirs(row));
         Trace.Step($"{snap.Name} rootfs mounted at {rootfs}");
         var previous = ResolvedConfig.Parse(row.Resolved);
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
         BundleResult bundle;
         try
         {
@@ -261,7 +278,15 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
                 ContainerId = row.Id,
                 RootPath = rootfs,
                 BundleDir = dir,
-                NamedVolume = name => Volumes.Create(name, anonymous: IsAnonymousName(name)).Mountpoint,
+                NamedVolume = name =>
+                {
+                    if (Volumes.Get(name) is null)
+                    {
+                        fresh.Add(name);
+                    }
+
+                    return Volumes.Create(name, anonymous: IsAnonymousName(name)).Mountpoint;
+                },
                 InitBinary = o.Init ? FindTini() : null,
                 ExistingAnonymousVolumes = previous?.Mounts.Where(m => m.Anonymous && m.Name is not null).ToDictionary(m => m.Destination, m => m.Name!),
             });
@@ -270,6 +295,11 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         {
             snap.Unmount(dir);
             throw;
+        }
+
+        foreach (var m in bundle.Mounts.Where(m => m.Name is not null && fresh.Contains(m.Name)))
+        {
+            CopyUp(rootfs, m.Destination, m.Source);
         }
 
         Trace.Step("config.json built");
@@ -497,7 +527,8 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             WaitRecorded(row.Id);
         }
 
-        using (Lock(row.Id))
+        // No directory to lock: a create killed before making it, or an rm killed after deleting it.
+        using (TryLock(row.Id))
         {
             db.Update(row.Id, r =>
             {
@@ -518,7 +549,11 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             }
         }
 
-        Directory.Delete(Paths.Dir(row.Id), recursive: true);
+        if (Directory.Exists(Paths.Dir(row.Id)))
+        {
+            Directory.Delete(Paths.Dir(row.Id), recursive: true);
+        }
+
         db.Delete(row.Id);
         Trace.Step("container removed");
     }
@@ -541,10 +576,44 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         => db.All().Any(r => ResolvedConfig.Parse(r.Resolved)?.Mounts.Any(m => m.Name == name) == true
                              || RunOptionsJson.Read(r.Options).Volumes.Any(v => v.StartsWith(name + ":", StringComparison.Ordinal)));
 
+    /// <summary>
+    /// Docker's volume copy-up: a volume created for this container starts with what the image has at its
+    /// destination (contents, owner and mode), so <c>-v data:/home/dev</c> keeps the image's files and ownership.
+    /// The image side is resolved inside the rootfs (SecureJoin), never through a symlink out of it.
+    /// </summary>
+    private static void CopyUp(string rootfs, string destination, string volumeData)
+    {
+        var rootFd = Sys.Open(rootfs, OpenFlags.Path | OpenFlags.Directory);
+        try
+        {
+            var fd = SecureJoin.TryOpen(rootFd, destination, OpenFlags.Directory);
+            if (fd < 0)
+            {
+                return;
+            }
+
+            var st = FsAt.FStat(fd);
+            Sys.Close(fd);
+            Copy.ContainerCopy.FromContainer(rootfs, destination.TrimEnd('/') + "/.", volumeData);
+            Sys.Check(Libc.fchownat(Consts.AtFdCwd, volumeData, st.Uid, st.Gid, Consts.AtSymlinkNoFollow), $"chown {volumeData}");
+            File.SetUnixFileMode(volumeData, (UnixFileMode)(st.Mode & 0xfff));
+        }
+        finally
+        {
+            Sys.Close(rootFd);
+        }
+    }
+
     /// <summary>Docker's exit codes for a failed start: 127 command not found, 126 not executable, else 125.</summary>
     public static int ExitCodeOf(Exception e)
     {
         var m = e.Message;
+        if (m.Contains("chdir to cwd", StringComparison.Ordinal))
+        {
+            // runc's wording, which Docker reports as 126 (the command could not be invoked there).
+            return 126;
+        }
+
         if (m.Contains("executable file not found", StringComparison.Ordinal) || m.Contains("no such file or directory", StringComparison.Ordinal))
         {
             return 127;
@@ -652,8 +721,9 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             return;
         }
 
+        // A created row whose runtime state lost its exec.fifo was started: its owner died in start, before recording it.
+        var wasStarted = s != ContainerState.Created || (Runtime.Exists(id) && !File.Exists(Runtime.FifoPath(id)));
         Cleanup(row);
-        var wasStarted = s != ContainerState.Created;
         db.Update(id, r =>
         {
             r.State = wasStarted ? "exited" : "created";
@@ -669,6 +739,43 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             held.Dispose();
             Remove(db.Get(id) ?? row, force: true, volumes: true);
         }
+    }
+
+    /// <summary>True while the container's init still waits on exec.fifo (it has not exec'd the user's command).</summary>
+    private static bool IsParkedInit(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline") == "minidock\0init\0";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // gone meanwhile: the next look finalizes it
+        }
+    }
+
+    /// <summary>
+    /// A created row whose process runs although its owner died before recording the start: record it now, so that
+    /// its end is an exit (with the lost status, and --rm honoured), not a return to created.
+    /// </summary>
+    private void MarkStartedIfOrphaned(ContainerRow row)
+    {
+        if (row.MonitorPid > 0 && Processes.IsAlive(row.MonitorPid, (ulong)row.MonitorStart))
+        {
+            return; // the owner records it itself
+        }
+
+        db.Update(row.Id, r =>
+        {
+            if (r.State != "created" || r.Pid != row.Pid)
+            {
+                return false;
+            }
+
+            r.State = "running";
+            r.StartedAt = DateTime.UtcNow.Ticks;
+            return true;
+        });
     }
 
     /// <summary>Runtime state and cgroup, then the overlay mount: what a stopped container must not keep.</summary>

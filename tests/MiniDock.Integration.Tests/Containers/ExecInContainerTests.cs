@@ -31,6 +31,15 @@ public sealed class ExecInContainerTests(SandboxFixture sandbox, ITestOutputHelp
     }
 
     [Fact]
+    public void Exec_in_a_missing_working_directory_exits_126_as_Docker()
+    {
+        StartSleeper();
+        var r = _cli.Run("exec", "-w", "/no/such/dir", "box", "true");
+        Assert.True(r.ExitCode == 126, r.Describe());
+        Assert.Contains("/no/such/dir", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Exec_sees_the_container_environment_and_adds_env_flags()
     {
         StartSleeper("-e", "FROM_RUN=run value");
