@@ -11,10 +11,11 @@ APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 p
 build:
 	$(DOTNET) publish src/MiniDock.Cli -c $(CONFIG) -o $(PUBLISH) -p:TreatWarningsAsErrors=true --nologo -v:q
 	mkdir -p bin
-	@# install unlinks first: a running monitor keeps executing the old file instead of making cp fail (ETXTBSY)
-	install -m 0755 $(PUBLISH)/minidock bin/minidock
-	# native libraries the binary needs (none yet beyond libc) travel beside it
-	find $(PUBLISH) -maxdepth 1 -name '*.so' -exec install -m 0755 {} bin/ \;
+	@# written under a temp name, then renamed: a running monitor keeps its old file, and nothing that
+	@# starts meanwhile can map a half-written binary or library (cp would fail with ETXTBSY or corrupt them)
+	install -m 0755 $(PUBLISH)/minidock bin/.minidock.new && mv -f bin/.minidock.new bin/minidock
+	@# the native libraries the binary loads (SQLite's libe_sqlite3.so) travel beside it
+	for so in $(PUBLISH)/*.so; do install -m 0755 $$so bin/.$$(basename $$so).new && mv -f bin/.$$(basename $$so).new bin/$$(basename $$so); done
 	ln -sf minidock bin/minidock-runtime
 	@echo "built bin/minidock and bin/minidock-runtime"
 

@@ -255,6 +255,11 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         var o = RunOptionsJson.Read(row.Options);
         var dir = Paths.Dir(row.Id);
         using var held = Lock(row.Id);
+        if (db.Get(row.Id) is null)
+        {
+            throw new ContainerException($"No such container: {row.Id}");
+        }
+
         if (Runtime.Exists(row.Id) || Directory.Exists(Runtime.Dir(row.Id)))
         {
             // Left by an owner killed between create and start, or by a crash: never reuse it. A dir without
@@ -547,14 +552,16 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
                     }
                 }
             }
+
+            // Still under the lock: a start waiting for it finds the row gone, never a half-deleted directory.
+            if (Directory.Exists(Paths.Dir(row.Id)))
+            {
+                Directory.Delete(Paths.Dir(row.Id), recursive: true);
+            }
+
+            db.Delete(row.Id);
         }
 
-        if (Directory.Exists(Paths.Dir(row.Id)))
-        {
-            Directory.Delete(Paths.Dir(row.Id), recursive: true);
-        }
-
-        db.Delete(row.Id);
         Trace.Step("container removed");
     }
 

@@ -60,7 +60,7 @@ public sealed class ContainerDb : IDisposable
             if (version < SchemaVersion)
             {
                 // Only the first open of a new file pays for the WAL switch and the schema.
-                _db.ExecuteScalar<string>("PRAGMA journal_mode=WAL");
+                MiniDock.Images.Metadata.SqliteRetry.WalSwitch(_db);
                 Write(() =>
                 {
                     _db.Execute(Schema);

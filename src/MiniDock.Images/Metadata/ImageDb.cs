@@ -85,7 +85,7 @@ public sealed class ImageDb : IDisposable
             // migration (a write transaction), so `run` on a set-up host opens it read-only-fast.
             if (_db.ExecuteScalar<long>("PRAGMA user_version") != SchemaVersion)
             {
-                var mode = _db.ExecuteScalar<string>("PRAGMA journal_mode=WAL");
+                var mode = MiniDock.Images.Metadata.SqliteRetry.WalSwitch(_db);
                 if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new InvalidOperationException($"{DatabasePath}: cannot enable WAL journal mode (got {mode})");
