@@ -31,8 +31,8 @@ public sealed class ConsoleProxy : IDisposable
                 Pty.SetSize(_master, r, c);
             }
         });
-        new Thread(() => Copy(0, _master)) { IsBackground = true, Name = "stdin→pty" }.Start();
-        _output = new Thread(() => Copy(_master, 1)) { IsBackground = true, Name = "pty→stdout" };
+        new Thread(() => CopyFd(0, _master)) { IsBackground = true, Name = "stdin→pty" }.Start();
+        _output = new Thread(() => CopyFd(_master, 1)) { IsBackground = true, Name = "pty→stdout" };
         _output.Start();
     }
 
@@ -56,7 +56,8 @@ public sealed class ConsoleProxy : IDisposable
         Sys.Close(_master);
     }
 
-    private static void Copy(int from, int to)
+    /// <summary>Copies bytes until EOF or an error on either side (EIO from a pty master is the usual end).</summary>
+    public static void CopyFd(int from, int to)
     {
         var buf = new byte[32 * 1024];
         try

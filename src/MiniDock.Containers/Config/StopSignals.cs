@@ -1,4 +1,3 @@
-using System.Globalization;
 using MiniDock.Runtime;
 using MiniDock.Runtime.Lifecycle;
 
@@ -11,12 +10,6 @@ namespace MiniDock.Containers.Config;
 /// </summary>
 internal static class StopSignals
 {
-    private static readonly string[] Names =
-    [
-        "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM",
-        "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
-    ];
-
     public static string Normalize(string text)
     {
         int n;
@@ -29,12 +22,6 @@ internal static class StopSignals
             throw new ContainerException($"invalid signal: {text}");
         }
 
-        return n switch
-        {
-            > 0 and < 32 => "SIG" + Names[n],
-            34 => "SIGRTMIN",
-            > 34 and <= 64 => "SIGRTMIN+" + (n - 34).ToString(CultureInfo.InvariantCulture),
-            _ => throw new ContainerException($"invalid signal: {text}"),
-        };
+        return Kill.SignalName(n) ?? throw new ContainerException($"invalid signal: {text}");
     }
 }

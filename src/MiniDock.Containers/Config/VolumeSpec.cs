@@ -76,24 +76,5 @@ public sealed record VolumeSpec(VolumeKind Kind, string Source, string Destinati
     }
 
     /// <summary>Lexical clean of an absolute path (Go's path.Clean): no "//", ".", ".." or trailing "/".</summary>
-    internal static string Clean(string path)
-    {
-        var stack = new List<string>();
-        foreach (var p in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (p == "..")
-            {
-                if (stack.Count > 0)
-                {
-                    stack.RemoveAt(stack.Count - 1);
-                }
-            }
-            else if (p != ".")
-            {
-                stack.Add(p);
-            }
-        }
-
-        return "/" + string.Join('/', stack);
-    }
+    internal static string Clean(string path) => "/" + MiniDock.Runtime.Mounts.SecureJoin.Clean(path);
 }

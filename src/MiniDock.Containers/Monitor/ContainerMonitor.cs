@@ -292,25 +292,7 @@ public sealed class ContainerMonitor(ContainerService svc, string id)
 
     private static void CopyRaw(int from, int to, bool closeTo)
     {
-        var buf = new byte[16 * 1024];
-        try
-        {
-            while (true)
-            {
-                var n = Sys.Read(from, buf);
-                if (n <= 0)
-                {
-                    break;
-                }
-
-                Sys.WriteAll(to, buf.AsSpan(0, n));
-            }
-        }
-        catch (SysException)
-        {
-            // The container went away.
-        }
-
+        ConsoleProxy.CopyFd(from, to);
         if (closeTo)
         {
             Sys.Close(to);

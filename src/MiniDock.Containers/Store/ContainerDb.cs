@@ -60,7 +60,7 @@ public sealed class ContainerDb : IDisposable
             if (version < SchemaVersion)
             {
                 // Only the first open of a new file pays for the WAL switch and the schema.
-                MiniDock.Images.Metadata.SqliteRetry.WalSwitch(_db);
+                MiniDock.Images.Metadata.Sqlite.WalSwitch(_db);
                 Write(() =>
                 {
                     _db.Execute(Schema);
@@ -178,30 +178,5 @@ public sealed class ContainerDb : IDisposable
         }
     }
 
-    private T Write<T>(Func<T> body)
-    {
-        lock (_gate)
-        {
-            _db.Execute("BEGIN IMMEDIATE");
-            try
-            {
-                var result = body();
-                _db.Execute("COMMIT");
-                return result;
-            }
-            catch
-            {
-                try
-                {
-                    _db.Execute("ROLLBACK");
-                }
-                catch (SQLiteException)
-                {
-                    // already rolled back by SQLite; the first error matters
-                }
-
-                throw;
-            }
-        }
-    }
+    private T Write<T>(Func<T> body) => MiniDock.Images.Metadata.Sqlite.WriteImmediate(_db, _gate, body);
 }

@@ -85,7 +85,7 @@ public sealed class ImageDb : IDisposable
             // migration (a write transaction), so `run` on a set-up host opens it read-only-fast.
             if (_db.ExecuteScalar<long>("PRAGMA user_version") != SchemaVersion)
             {
-                var mode = MiniDock.Images.Metadata.SqliteRetry.WalSwitch(_db);
+                var mode = MiniDock.Images.Metadata.Sqlite.WalSwitch(_db);
                 if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new InvalidOperationException($"{DatabasePath}: cannot enable WAL journal mode (got {mode})");
@@ -423,32 +423,7 @@ public sealed class ImageDb : IDisposable
     }
 
     // BEGIN IMMEDIATE: see the class remarks. Rollback on any exception, including a FaultPoint's.
-    private T Write<T>(Func<T> body)
-    {
-        lock (_gate)
-        {
-            _db.Execute("BEGIN IMMEDIATE");
-            try
-            {
-                var result = body();
-                _db.Execute("COMMIT");
-                return result;
-            }
-            catch
-            {
-                try
-                {
-                    _db.Execute("ROLLBACK");
-                }
-                catch (SQLiteException)
-                {
-                    // SQLite may already have rolled back (e.g. after SQLITE_FULL); the original error matters more.
-                }
-
-                throw;
-            }
-        }
-    }
+    private T Write<T>(Func<T> body) => MiniDock.Images.Metadata.Sqlite.WriteImmediate(_db, _gate, body);
 
     private static void RequireDigest(string? digest, string what)
     {

@@ -12,6 +12,15 @@ public static class Kill
         "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
     ];
 
+    /// <summary>The canonical name of signal <paramref name="n"/> (SIGTERM, SIGRTMIN+3); null for a number no signal has.</summary>
+    public static string? SignalName(int n) => n switch
+    {
+        > 0 and < 32 => "SIG" + Names[n],
+        34 => "SIGRTMIN",
+        > 34 and <= 64 => "SIGRTMIN+" + (n - 34).ToString(CultureInfo.InvariantCulture),
+        _ => null,
+    };
+
     public static int ParseSignal(string s)
     {
         if (int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 64)

@@ -236,17 +236,7 @@ public sealed class RegistryImages
     /// <summary>Builds the OCI layout once per test process (removed when the process exits).</summary>
     private static string BuildLayout()
     {
-        var root = Directory.CreateTempSubdirectory("minidock-registry-layout-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        };
+        var root = ProcessTempDir("minidock-registry-layout-");
 
         var layout = Path.Combine(root, "layout");
         var busybox = new[] { "/bin/busybox", "/usr/bin/busybox" }.FirstOrDefault(File.Exists)
@@ -339,7 +329,24 @@ public sealed class RegistryImages
         return layout;
     }
 
-    private static void Umoci(string ioDir, params string[] args)
+    /// <summary>A temp dir that lives as long as the test process (layouts shared by every fixture).</summary>
+    internal static string ProcessTempDir(string prefix)
+    {
+        var root = Directory.CreateTempSubdirectory(prefix).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        };
+        return root;
+    }
+
+    internal static void Umoci(string ioDir, params string[] args)
     {
         var r = ProcessRunner.Run("umoci", args, RegistryFixture.CommandTimeout, ioDir: ioDir);
         if (r.ExitCode != 0)

@@ -38,17 +38,7 @@ public sealed class SandboxFixture : IDisposable
 
     private static string BuildLayout()
     {
-        var root = Directory.CreateTempSubdirectory("minidock-sandbox-layout-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        };
+        var root = RegistryImages.ProcessTempDir("minidock-sandbox-layout-");
 
         var layout = Path.Combine(root, "layout");
         var busybox = new[] { "/bin/busybox", "/usr/bin/busybox" }.FirstOrDefault(File.Exists)
@@ -85,12 +75,5 @@ public sealed class SandboxFixture : IDisposable
         return layout;
     }
 
-    private static void Umoci(string ioDir, params string[] args)
-    {
-        var r = ProcessRunner.Run("umoci", args, RegistryFixture.CommandTimeout, ioDir: ioDir);
-        if (r.ExitCode != 0)
-        {
-            throw new InvalidOperationException("umoci failed: " + r.Describe());
-        }
-    }
+    private static void Umoci(string ioDir, params string[] args) => RegistryImages.Umoci(ioDir, args);
 }
