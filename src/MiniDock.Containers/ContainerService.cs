@@ -200,7 +200,8 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
     }
 
     /// <summary>The snapshotter chosen when the container was created (no probe: the choice is recorded).</summary>
-    public ISnapshotter SnapshotterOf(ContainerRow row) => row.Driver == "vfs" ? new CopySnapshotter() : new OverlaySnapshotter();
+    public ISnapshotter SnapshotterOf(ContainerRow row)
+        => row.Driver == "vfs" ? new CopySnapshotter() : new OverlaySnapshotter { Volatile = RunOptionsJson.Read(row.Options).AutoRemove };
 
     /// <summary>
     /// The storage driver for new containers: MINIDOCK_STORAGE_DRIVER, else the overlayfs probe's verdict, which is

@@ -39,6 +39,15 @@ public sealed class OverlaySnapshotter : ISnapshotter
 
     public string Name => "overlay";
 
+    /// <summary>
+    /// Mount with overlayfs's <c>volatile</c> option (https://docs.kernel.org/filesystems/overlayfs.html#volatile-mount):
+    /// no syncs to the upper filesystem, above all none at unmount, which otherwise costs a whole syncfs of the
+    /// filesystem under DATA (tens of ms while anything else writes there). Only for containers whose upper dir dies
+    /// with them (<c>run --rm</c>): after a crash a volatile upper dir must be thrown away, which is exactly their fate.
+    /// A kernel without the option (before 5.10) gets a plain mount.
+    /// </summary>
+    public bool Volatile { get; init; }
+
     public string RootfsPath(string containerDir) => Path.Combine(Path.GetFullPath(containerDir), "merged");
 
     public bool IsMounted(string containerDir) => MountTable.IsMountPoint(RootfsPath(containerDir));
@@ -81,7 +90,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
             lowers.Add(MakeDir(dir, "empty-lower", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute));
         }
 
-        MountOverlay(merged, lowers, upper, work, layerCount: lowerDirs.Count);
+        MountOverlay(merged, lowers, upper, work, layerCount: lowerDirs.Count, Volatile);
         return merged;
     }
 
@@ -149,7 +158,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
 
     private static bool NeedsFd(string path) => path.AsSpan().IndexOfAny(",:\\") >= 0;
 
-    private static void MountOverlay(string merged, List<string> lowers, string upper, string work, int layerCount)
+    private static void MountOverlay(string merged, List<string> lowers, string upper, string work, int layerCount, bool isVolatile = false)
     {
         var data = Options(lowers, upper, work);
         var fds = new List<int>();
@@ -168,6 +177,11 @@ public sealed class OverlaySnapshotter : ISnapshotter
                 {
                     throw new SnapshotException($"too many layers for overlayfs: {layerCount}");
                 }
+            }
+
+            if (isVolatile && Libc.mount("overlay", merged, "overlay", 0, data + ",volatile") == 0)
+            {
+                return;
             }
 
             if (Libc.mount("overlay", merged, "overlay", 0, data) < 0)
