@@ -90,6 +90,13 @@ public sealed class OverlaySnapshotter : ISnapshotter
             lowers.Add(MakeDir(dir, "empty-lower", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute));
         }
 
+        if (Volatile)
+        {
+            // overlayfs refuses to remount a work dir that a volatile mount used (work/incompat/volatile) until it
+            // is removed; the upper dir of a --rm container has no other life to protect.
+            TreeRemover.Remove(Path.Combine(work, "work", "incompat"));
+        }
+
         MountOverlay(merged, lowers, upper, work, layerCount: lowerDirs.Count, Volatile);
         return merged;
     }
