@@ -28,6 +28,23 @@ public sealed class OverlaySnapshotterTests : IDisposable
     }
 
     [Fact]
+    public void Volatile_MountsWithoutSyncs_AndCanBeMountedAgain()
+    {
+        var layers = Layers.MakeThree(_tmp.Sub("layers"));
+        var overlay = new OverlaySnapshotter { Volatile = true };
+        var merged = overlay.Mount(Container, layers);
+        Assert.Contains("volatile", File.ReadAllLines("/proc/self/mountinfo").Single(l => l.Split(' ')[4] == merged), StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(merged, "kept"), "x");
+
+        overlay.Unmount(Container);
+        Assert.True(Directory.Exists(Path.Combine(Container, "work", "work", "incompat", "volatile")), "overlayfs marks a volatile work dir");
+        overlay.Mount(Container, layers);
+
+        Assert.Equal("x", File.ReadAllText(Path.Combine(merged, "kept")));
+        Assert.Equal(Layers.ExpectedThree().Count + 1, Listing.Shape(merged).Count);
+    }
+
+    [Fact]
     public void Directories_HaveDockerModes_AndTheRootIsTheUpperDir()
     {
         _overlay.Mount(Container, Layers.MakeThree(_tmp.Sub("layers")));
