@@ -68,29 +68,24 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
             throw new ImageException($"image config lists {config.DiffIds.Count} diff_ids but the manifest has {resolved.Layers.Count} layers");
         }
 
-        // Each layer is unpacked as soon as its own bytes are verified, so unpacking one layer
-        // overlaps the download of the next ones (the gate bounds downloads, not unpacks).
+        // Each layer unpacks WHILE it downloads (from the growing ingest file), several layers at once, and
+        // is published only when both its blob digest and its DiffID are verified (docs/performance.md, "Unpack").
+        // Largest first: the biggest layer is the longest download and unpack, so it must not wait for a slot
+        // behind small ones (the gate's waiters are served in order). Progress lists them in manifest order.
         var chain = ChainId.Compute(config.DiffIds);
         using var gate = new SemaphoreSlim(Math.Max(1, concurrency));
-        await Task.WhenAll(resolved.Layers.Select(async (layer, i) =>
+        foreach (var layer in resolved.Layers)
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                await FetchLayerAsync(source, layer, progress, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            progress.Layer(layer.Digest, layer.Size, LayerState.Waiting);
+        }
 
-            if (!layerStore.Has(chain[i]))
-            {
-                progress.Layer(layer.Digest, layer.Size, LayerState.Extracting);
-                await layerStore.UnpackAsync(content.BlobPath(layer.Digest), layer.MediaType, config.DiffIds[i], chain[i], ct).ConfigureAwait(false);
-                progress.Layer(layer.Digest, layer.Size, LayerState.Done);
-            }
-        })).ConfigureAwait(false);
+        var pulls = new Task[resolved.Layers.Count];
+        foreach (var i in Enumerable.Range(0, pulls.Length).OrderByDescending(i => resolved.Layers[i].Size))
+        {
+            pulls[i] = PullLayerAsync(source, resolved.Layers[i], config.DiffIds[i], chain[i], gate, progress, ct);
+        }
+
+        await Task.WhenAll(pulls).ConfigureAwait(false);
 
         var image = new ImageRecord
         {
@@ -118,12 +113,54 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         return image;
     }
 
-    private async Task FetchLayerAsync(Reference reference, Descriptor layer, IPullProgress progress, CancellationToken ct)
+    /// <summary>
+    /// One layer: download (at most <paramref name="gate"/>'s count at once) and unpack. When this pull downloads
+    /// the blob and the layer is not unpacked yet, the unpack streams from the ingest file as the bytes arrive
+    /// (<see cref="IngestTail"/>) instead of waiting for the download, the sha256 check and the fsync; it is
+    /// published only after the blob verified, and the DiffID is checked as always. Otherwise (the blob is
+    /// there already, or another process downloaded it) the layer is unpacked from the committed blob.
+    /// </summary>
+    private async Task PullLayerAsync(Reference reference, Descriptor layer, string diffId, string chainId, SemaphoreSlim gate, IPullProgress progress, CancellationToken ct)
+    {
+        PendingLayer? pending = null;
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            pending = await FetchLayerAsync(reference, layer, layerStore.Has(chainId) ? null : chainId, progress, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        if (pending is null && layerStore.Has(chainId))
+        {
+            return;
+        }
+
+        progress.Layer(layer.Digest, layer.Size, LayerState.Extracting);
+        if (pending is not null)
+        {
+            await layerStore.FinishAsync(pending, content.BlobPath(layer.Digest), layer.MediaType, diffId, chainId, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await layerStore.UnpackAsync(content.BlobPath(layer.Digest), layer.MediaType, diffId, chainId, ct).ConfigureAwait(false);
+        }
+
+        progress.Layer(layer.Digest, layer.Size, LayerState.Done);
+    }
+
+    /// <summary>
+    /// Downloads and commits the blob unless it is there. With <paramref name="unpackAs"/>, a download done
+    /// here also starts streaming the layer's unpack, returned pending (blob verified, not yet published).
+    /// </summary>
+    private async Task<PendingLayer?> FetchLayerAsync(Reference reference, Descriptor layer, string? unpackAs, IPullProgress progress, CancellationToken ct)
     {
         if (content.Has(layer.Digest))
         {
             progress.Layer(layer.Digest, layer.Size, LayerState.Exists);
-            return;
+            return null;
         }
 
         // One writer per digest, across processes: two pulls sharing a layer must not append to
@@ -132,14 +169,43 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         if (content.Has(layer.Digest))
         {
             progress.Layer(layer.Digest, layer.Size, LayerState.Exists);
-            return;
+            return null;
         }
 
         progress.Layer(layer.Digest, layer.Size, LayerState.Downloading);
-        await registry.DownloadBlobAsync(reference, layer, content.IngestPath(layer.Digest), new SyncProgress(n => progress.Bytes(layer.Digest, n)), ct).ConfigureAwait(false);
-        progress.Layer(layer.Digest, layer.Size, LayerState.Verifying);
-        await content.CommitAsync(layer.Digest, layer.Size, ct).ConfigureAwait(false);
-        progress.Layer(layer.Digest, layer.Size, LayerState.Downloaded);
+        var ingest = content.IngestPath(layer.Digest);
+        var tail = unpackAs is null ? null : new IngestTail(ingest);
+        PendingLayer? pending = null;
+        try
+        {
+            if (tail is not null)
+            {
+                tail.Bind(ct);
+                pending = layerStore.BeginUnpack(tail, layer.MediaType, unpackAs!, ct);
+            }
+
+            await registry.DownloadBlobAsync(reference, layer, ingest, new SyncProgress(n =>
+            {
+                tail?.Report(n);
+                progress.Bytes(layer.Digest, n);
+            }), ct).ConfigureAwait(false);
+            tail?.Complete(layer.Size);
+            progress.Layer(layer.Digest, layer.Size, LayerState.Verifying);
+            await content.CommitAsync(layer.Digest, layer.Size, ct).ConfigureAwait(false);
+            progress.Layer(layer.Digest, layer.Size, LayerState.Downloaded);
+            return pending;
+        }
+        catch (Exception e)
+        {
+            tail?.Fail(e);
+            if (pending is not null)
+            {
+                await layerStore.AbandonAsync(pending).ConfigureAwait(false);
+            }
+
+            tail?.Dispose();
+            throw;
+        }
     }
 
     public IReadOnlyList<ImageListing> List()

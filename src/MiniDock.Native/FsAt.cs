@@ -227,4 +227,113 @@ public static unsafe class FsAt
 
     /// <summary>FS_IOC_SETFLAGS; false when refused (clearing immutable needs CAP_LINUX_IMMUTABLE).</summary>
     public static bool SetInodeFlags(int fd, int flags) => Libc.ioctl(fd, FsIocSetFlags, &flags) == 0;
+
+    // ---- Non-throwing *at calls for the layer extractor's hot path --------------------------------------
+    // They return the result, or -errno, so that the expected failures (EEXIST when a layer replaces its own
+    // entry, ENOENT for a parent not made yet) cost no exception. Names go through a stack buffer.
+
+    private const long Openat2 = 437;
+    private const long Fstat = 5;
+    private const long Pread64 = 17;
+
+    /// <summary>
+    /// openat2(2) of <paramref name="name"/> relative to <paramref name="dirfd"/> (O_CLOEXEC added); the fd,
+    /// or -errno. With <see cref="Resolve.InRoot"/> nothing it resolves can leave <paramref name="dirfd"/>.
+    /// </summary>
+    public static int TryOpenAt2(int dirfd, string name, int flags, uint mode, ulong resolve)
+    {
+        var how = stackalloc ulong[3];
+        how[0] = (ulong)(uint)(flags | OpenFlags.CloExec);
+        how[1] = mode;
+        how[2] = resolve;
+        Span<byte> stack = stackalloc byte[NameStack];
+        var z = Z(name, stack);
+        fixed (byte* p = z)
+        {
+            var rc = Libc.syscall(Openat2, dirfd, (nint)p, (nint)how, 24, 0, 0);
+            return rc < 0 ? -Sys.Errno : (int)rc;
+        }
+    }
+
+    /// <summary>mkdirat(2) (the mode goes through the umask); 0 or -errno.</summary>
+    public static int TryMkdirAt(int dirfd, string name, uint mode) => Libc.mkdirat(dirfd, name, mode) < 0 ? -Sys.Errno : 0;
+
+    /// <summary>symlinkat(2); 0 or -errno.</summary>
+    public static int TrySymlinkAt(string target, int dirfd, string name) => Libc.symlinkat(target, dirfd, name) < 0 ? -Sys.Errno : 0;
+
+    /// <summary>mknodat(2); 0 or -errno.</summary>
+    public static int TryMknodAt(int dirfd, string name, uint mode, ulong dev) => Libc.mknodat(dirfd, name, mode, dev) < 0 ? -Sys.Errno : 0;
+
+    /// <summary>linkat(2) without AT_SYMLINK_FOLLOW; 0 or -errno.</summary>
+    public static int TryLinkAt(int oldDirfd, string oldName, int newDirfd, string newName)
+    {
+        Span<byte> s1 = stackalloc byte[NameStack];
+        Span<byte> s2 = stackalloc byte[NameStack];
+        var a = Z(oldName, s1);
+        var b = Z(newName, s2);
+        fixed (byte* pa = a, pb = b)
+        {
+            return Libc.syscall(Linkat, oldDirfd, (nint)pa, newDirfd, (nint)pb, 0, 0) < 0 ? -Sys.Errno : 0;
+        }
+    }
+
+    /// <summary>fstat(2) of an open fd, checked.</summary>
+    public static StatInfo FStat(int fd)
+    {
+        var buf = stackalloc byte[256];
+        Sys.Check(Libc.syscall(Fstat, fd, (nint)buf, 0, 0, 0, 0), "fstat");
+        return new StatInfo(
+            *(ulong*)(buf + 8), *(ulong*)(buf + 16), *(uint*)(buf + 24), *(uint*)(buf + 28), *(uint*)(buf + 32), *(ulong*)(buf + 40),
+            *(long*)(buf + 48), *(long*)(buf + 88), *(long*)(buf + 96));
+    }
+
+    /// <summary>pread(2), retried on EINTR, checked; 0 at end of file.</summary>
+    public static int PRead(int fd, Span<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = Libc.syscall(Pread64, fd, (nint)p, buffer.Length, (nint)offset, 0, 0);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+
+                if (Sys.Errno != Consts.EIntr)
+                {
+                    throw new SysException("pread", Sys.Errno);
+                }
+            }
+        }
+    }
+
+    /// <summary>futimens(2): atime and mtime of an open (not O_PATH) fd, checked.</summary>
+    public static void FutimeNs(int fd, long sec, long nsec) => SetTimesAt(fd, string.Empty, sec, nsec, noFollow: false);
+
+    private const long Fgetxattr = 193;
+
+    /// <summary>fgetxattr(2) asking only for the size: the value's length, or -errno (ENODATA when absent).</summary>
+    public static int FGetXattrSize(int fd, string key)
+    {
+        Span<byte> stack = stackalloc byte[NameStack];
+        var k = Z(key, stack);
+        fixed (byte* pk = k)
+        {
+            var rc = Libc.syscall(Fgetxattr, fd, (nint)pk, 0, 0, 0, 0);
+            return rc < 0 ? -Sys.Errno : (int)rc;
+        }
+    }
+
+    private const int NameStack = 1024;
+
+    /// <summary>NUL-terminated UTF-8 of <paramref name="s"/>, in <paramref name="stack"/> when it fits.</summary>
+    private static ReadOnlySpan<byte> Z(string s, Span<byte> stack)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(s.Length) + 1;
+        var buf = max <= stack.Length ? stack : new byte[max];
+        var n = System.Text.Encoding.UTF8.GetBytes(s, buf);
+        buf[n] = 0;
+        return buf[..(n + 1)];
+    }
 }

@@ -147,6 +147,24 @@ public sealed class DiffIdStream : Stream
         return _diffId;
     }
 
+    /// <summary>The synchronous form of <see cref="DrainAndGetDiffIdAsync"/>.</summary>
+    public string DrainAndGetDiffId(CancellationToken ct)
+    {
+        if (_diffId is not null)
+        {
+            return _diffId;
+        }
+
+        var buf = new byte[81920];
+        while (Read(buf) > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+        }
+
+        _diffId = "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        return _diffId;
+    }
+
     public override void Flush()
     {
     }
