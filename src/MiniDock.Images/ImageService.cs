@@ -79,13 +79,51 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
             progress.Layer(layer.Digest, layer.Size, LayerState.Waiting);
         }
 
+        // A layer may hardlink a file of a layer below it (image-spec layer.md "Hardlinks"); layers unpack
+        // concurrently, so such an unpack waits until every layer below it is published (it never waits for a
+        // layer above it: no cycle). Each layer's task says when it is published, or why it is not.
         var pulls = new Task[resolved.Layers.Count];
+        var published = new TaskCompletionSource[pulls.Length];
+        for (var i = 0; i < published.Length; i++)
+        {
+            published[i] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
         foreach (var i in Enumerable.Range(0, pulls.Length).OrderByDescending(i => resolved.Layers[i].Size))
         {
-            pulls[i] = PullLayerAsync(source, resolved.Layers[i], config.DiffIds[i], chain[i], gate, progress, ct);
+            pulls[i] = Signal(PullLayerAsync(source, resolved.Layers[i], config.DiffIds[i], chain[i], LowerDirs(i), gate, progress, ct), published[i]);
         }
 
         await Task.WhenAll(pulls).ConfigureAwait(false);
+
+        // Blocks the extraction thread that asks (at most once per layer, only for a hardlink out of its layer).
+        Func<CancellationToken, IReadOnlyList<string>>? LowerDirs(int i) => i == 0 ? null : token =>
+        {
+            try
+            {
+                Task.WhenAll(published.Take(i).Select(p => p.Task)).Wait(token);
+            }
+            catch (AggregateException e)
+            {
+                throw new InvalidDataException($"a layer below this one could not be unpacked: {e.InnerExceptions[0].Message}");
+            }
+
+            return Enumerable.Range(0, i).Reverse().Select(k => layerStore.PathOf(chain[k])).ToList();
+        };
+
+        static async Task Signal(Task pull, TaskCompletionSource done)
+        {
+            try
+            {
+                await pull.ConfigureAwait(false);
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+                throw;
+            }
+        }
 
         var image = new ImageRecord
         {
@@ -120,7 +158,7 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
     /// published only after the blob verified, and the DiffID is checked as always. Otherwise (the blob is
     /// there already, or another process downloaded it) the layer is unpacked from the committed blob.
     /// </summary>
-    private async Task PullLayerAsync(Reference reference, Descriptor layer, string diffId, string chainId, SemaphoreSlim gate, IPullProgress progress, CancellationToken ct)
+    private async Task PullLayerAsync(Reference reference, Descriptor layer, string diffId, string chainId, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs, SemaphoreSlim gate, IPullProgress progress, CancellationToken ct)
     {
         PendingLayer? pending = null;
         await gate.WaitAsync(ct).ConfigureAwait(false);
@@ -139,13 +177,21 @@ public sealed class ImageService(IRegistryClient registry, IContentStore content
         }
 
         progress.Layer(layer.Digest, layer.Size, LayerState.Extracting);
-        if (pending is not null)
+        try
         {
-            await layerStore.FinishAsync(pending, content.BlobPath(layer.Digest), layer.MediaType, diffId, chainId, ct).ConfigureAwait(false);
+            if (pending is not null)
+            {
+                await layerStore.FinishAsync(pending, content.BlobPath(layer.Digest), layer.MediaType, diffId, chainId, ct, lowerDirs).ConfigureAwait(false);
+            }
+            else
+            {
+                await layerStore.UnpackAsync(content.BlobPath(layer.Digest), layer.MediaType, diffId, chainId, ct, lowerDirs).ConfigureAwait(false);
+            }
         }
-        else
+        catch (Exception e) when (e is Native.SysException or InvalidDataException or NotSupportedException)
         {
-            await layerStore.UnpackAsync(content.BlobPath(layer.Digest), layer.MediaType, diffId, chainId, ct).ConfigureAwait(false);
+            // The extractor names the tar entry; the layer is named here: one line for the user (exit 125).
+            throw new ImageException($"layer {layer.Digest}: {e.Message}");
         }
 
         progress.Layer(layer.Digest, layer.Size, LayerState.Done);

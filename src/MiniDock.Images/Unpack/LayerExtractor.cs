@@ -34,6 +34,10 @@ public sealed class LayerExtractor
     private const ulong InRoot = Resolve.InRoot | Resolve.NoMagicLinks;
     private const int CopyBufferSize = 1 << 20;
     private const int EExist = 17;
+    private const int ENoEnt = 2;
+    private const int EXDev = 18;
+    private const int EMLink = 31;
+    private const string OpaqueXattr = "trusted.overlay.opaque";
     private const uint SetIdBits = 0xE00; // S_ISUID | S_ISGID | S_ISVTX
     private const uint SGid = 0x400;
     private const int NoData = 61; // ENODATA
@@ -43,28 +47,40 @@ public sealed class LayerExtractor
     /// Extracts <paramref name="layerTar"/> (an UNCOMPRESSED tar; see <see cref="LayerReader"/>) into
     /// <paramref name="targetDir"/>, created if missing, and returns the DiffID ("sha256:…") of the bytes
     /// read. When <paramref name="layerTar"/> is already a <see cref="DiffIdStream"/> its hash is used.
-    /// Runs <see cref="Extract"/> on a thread of its own (reads may block: the source can be a download in
+    /// Runs <see cref="Extract(Stream, string, CancellationToken)"/> on a thread of its own (reads may block: the source can be a download in
     /// progress). Must run as root (or with CAP_CHOWN, CAP_MKNOD, CAP_SYS_ADMIN for trusted.* xattrs).
     /// </summary>
     public Task<string> ExtractAsync(Stream layerTar, string targetDir, CancellationToken ct)
+        => ExtractAsync(layerTar, targetDir, null, ct);
+
+    /// <summary>
+    /// <see cref="ExtractAsync(Stream, string, CancellationToken)"/> for a layer that has layers below it:
+    /// <paramref name="lowerDirs"/> is called (on the extraction thread, at most once, and only when a hardlink
+    /// names a file that is not in this layer) and returns the unpacked dirs of the layers below, nearest first,
+    /// once they are published (it may block until then).
+    /// </summary>
+    public Task<string> ExtractAsync(Stream layerTar, string targetDir, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(layerTar);
         ArgumentException.ThrowIfNullOrEmpty(targetDir);
         return Task.Factory.StartNew(
-            () => Extract(layerTar, targetDir, ct),
+            () => Extract(layerTar, targetDir, lowerDirs, ct),
             ct,
             TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
             TaskScheduler.Default);
     }
 
-    /// <summary>The synchronous form of <see cref="ExtractAsync"/>.</summary>
-    public string Extract(Stream layerTar, string targetDir, CancellationToken ct)
+    /// <summary>The synchronous form of <see cref="ExtractAsync(Stream, string, CancellationToken)"/>.</summary>
+    public string Extract(Stream layerTar, string targetDir, CancellationToken ct) => Extract(layerTar, targetDir, null, ct);
+
+    /// <summary>The synchronous form of <see cref="ExtractAsync(Stream, string, Func{CancellationToken, IReadOnlyList{string}}?, CancellationToken)"/>.</summary>
+    public string Extract(Stream layerTar, string targetDir, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(layerTar);
         ArgumentException.ThrowIfNullOrEmpty(targetDir);
         Directory.CreateDirectory(targetDir);
         var hashed = layerTar as DiffIdStream ?? new DiffIdStream(layerTar);
-        using (var x = new Extraction(Path.GetFullPath(targetDir), ct))
+        using (var x = new Extraction(Path.GetFullPath(targetDir), lowerDirs, ct))
         {
             x.Run(hashed);
         }
@@ -107,6 +123,40 @@ public sealed class LayerExtractor
         }
 
         return string.Join('/', parts);
+    }
+
+    /// <summary>
+    /// The same exception type (callers and the CLI tell errors apart by type), its message prefixed with the
+    /// tar entry it happened at: `entry "link/pwned": openat2 link: …`. Null for what is not about the entry
+    /// (the source stream failing, cancellation): that propagates as it is.
+    /// </summary>
+    internal static Exception? AtEntry(Exception e, string entryName)
+    {
+        var prefix = $"entry \"{OneLine(entryName)}\": ";
+        return e switch
+        {
+            SysException s => new SysException(prefix + s.Operation, s.Errno),
+            InvalidDataException => new InvalidDataException(prefix + OneLine(e.Message), e),
+            NotSupportedException => new NotSupportedException(prefix + OneLine(e.Message), e),
+            _ => null,
+        };
+    }
+
+    /// <summary>Control characters (a newline in a hostile name) escaped, so that an error stays one line.</summary>
+    private static string OneLine(string s)
+    {
+        if (!s.Any(char.IsControl))
+        {
+            return s;
+        }
+
+        var sb = new StringBuilder(s.Length + 8);
+        foreach (var c in s)
+        {
+            sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c);
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>True when a relative name climbs above its root: such a hardlink target is an attack (layer.md "Hardlinks").</summary>
@@ -178,10 +228,12 @@ public sealed class LayerExtractor
 
     /// <summary>
     /// PAX xattrs: "SCHILY.xattr.NAME" (GNU tar, Go archive/tar) carries raw bytes; "LIBARCHIVE.xattr.NAME"
-    /// carries base64. TarReader decodes PAX values as UTF-8, so a raw value that was not valid UTF-8 is
-    /// lost; that is refused rather than writing a corrupted security.capability.
+    /// carries base64. TarReader decodes PAX values as UTF-8, so a raw value that was not valid UTF-8 (a binary
+    /// security.capability such as cap_setuid=ep) comes back with U+FFFD in it: its bytes are then taken from
+    /// <paramref name="rawHeaders"/>, the header bytes TarReader read for this entry; if they are not there
+    /// the entry is refused rather than writing a corrupted value.
     /// </summary>
-    private static List<(string Key, byte[] Value)>? Xattrs(TarEntry entry)
+    private static List<(string Key, byte[] Value)>? Xattrs(TarEntry entry, ReadOnlySpan<byte> rawHeaders)
     {
         if (entry is not PaxTarEntry pax || pax.ExtendedAttributes.Count == 0)
         {
@@ -193,12 +245,10 @@ public sealed class LayerExtractor
         {
             if (k.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
             {
-                if (v.Contains('\uFFFD', StringComparison.Ordinal))
-                {
-                    throw new InvalidDataException($"xattr '{k}' of '{entry.Name}' is not valid UTF-8 and TarReader cannot return its raw bytes");
-                }
-
-                (list ??= []).Add((k["SCHILY.xattr.".Length..], Encoding.UTF8.GetBytes(v)));
+                var value = v.Contains('\uFFFD', StringComparison.Ordinal)
+                    ? RawPaxValue(rawHeaders, k) ?? throw new InvalidDataException($"xattr '{k}' is not valid UTF-8 and its raw bytes could not be recovered")
+                    : Encoding.UTF8.GetBytes(v);
+                (list ??= []).Add((k["SCHILY.xattr.".Length..], value));
             }
             else if (k.StartsWith("LIBARCHIVE.xattr.", StringComparison.Ordinal))
             {
@@ -215,6 +265,118 @@ public sealed class LayerExtractor
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// The raw value of PAX record <paramref name="key"/> ("LEN KEY=VALUE\n", LEN the record's byte count, so
+    /// the value may hold any byte) in <paramref name="headers"/>; the last such record, null when none parses.
+    /// </summary>
+    internal static byte[]? RawPaxValue(ReadOnlySpan<byte> headers, string key)
+    {
+        var needle = Encoding.UTF8.GetBytes(" " + key + "=");
+        var end = headers.Length;
+        while (end > 0)
+        {
+            var at = headers[..end].LastIndexOf(needle);
+            if (at < 0)
+            {
+                return null;
+            }
+
+            end = at;
+            var start = at;
+            while (start > 0 && headers[start - 1] >= (byte)'0' && headers[start - 1] <= (byte)'9')
+            {
+                start--;
+            }
+
+            if (start == at || !int.TryParse(headers[start..at], NumberStyles.None, CultureInfo.InvariantCulture, out var len))
+            {
+                continue;
+            }
+
+            var valueStart = at + needle.Length;
+            var recordEnd = start + len;
+            if (recordEnd > headers.Length || recordEnd <= valueStart || headers[recordEnd - 1] != (byte)'\n')
+            {
+                continue;
+            }
+
+            return headers[valueStart..(recordEnd - 1)].ToArray();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Passes reads through, and keeps what is read while <see cref="Recording"/> (TarReader reading the headers
+    /// of the next entry: PAX and GNU long-name blocks and the header itself), so that bytes TarReader decodes
+    /// lossily can be read again. Capped; entry data is read with recording off.
+    /// </summary>
+    private sealed class HeaderRecorder(Stream inner) : Stream
+    {
+        private const int Cap = 8 << 20;
+        private byte[] _buf = new byte[16 << 10];
+        private int _len;
+        private bool _overflow;
+
+        public bool Recording { get; private set; }
+
+        public ReadOnlySpan<byte> Recorded => _overflow ? default : _buf.AsSpan(0, _len);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public void Start()
+        {
+            _len = 0;
+            _overflow = false;
+            Recording = true;
+        }
+
+        public void Stop() => Recording = false;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            if (Recording && n > 0 && !_overflow)
+            {
+                if (_len + n > _buf.Length)
+                {
+                    if (_len + n > Cap)
+                    {
+                        _overflow = true;
+                        return n;
+                    }
+
+                    Array.Resize(ref _buf, Math.Min(Cap, Math.Max(_buf.Length * 2, _len + n)));
+                }
+
+                buffer[..n].CopyTo(_buf.AsSpan(_len));
+                _len += n;
+            }
+
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The owner new nodes get (fsuid, fsgid) and the umask, from /proc/self/status.</summary>
@@ -270,6 +432,9 @@ public sealed class LayerExtractor
 
         private readonly int _root;
         private readonly CancellationToken _ct;
+        private readonly Func<CancellationToken, IReadOnlyList<string>>? _lowerDirs;
+        private IReadOnlyList<string>? _lowers;
+        private HeaderRecorder? _headers;
         private readonly Identity _id = Identity.Read();
         private readonly byte[] _buf = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         private readonly List<(string Path, DateTimeOffset Mtime)> _dirTimes = [];
@@ -287,9 +452,10 @@ public sealed class LayerExtractor
         private bool _alwaysChmod;
         private string? _dropOne;
 
-        public Extraction(string targetDir, CancellationToken ct)
+        public Extraction(string targetDir, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs, CancellationToken ct)
         {
             _ct = ct;
+            _lowerDirs = lowerDirs;
 
             // A real (not O_PATH) fd: fchown/fchmod/futimens/fsetxattr on the layer root itself need one.
             _root = Sys.Open(targetDir, OpenFlags.RdOnly | OpenFlags.Directory);
@@ -298,14 +464,21 @@ public sealed class LayerExtractor
 
         public void Run(Stream tar)
         {
-            using (var reader = new TarReader(tar, leaveOpen: true))
+            _headers = new HeaderRecorder(tar);
+            using (var reader = new TarReader(_headers, leaveOpen: true))
             {
-                while (reader.GetNextEntry(copyData: false) is { } entry)
+                string? last = null;
+                while (Next(reader, _headers, last) is { } entry)
                 {
                     _ct.ThrowIfCancellationRequested();
+                    last = entry.Name;
                     try
                     {
                         Apply(entry);
+                    }
+                    catch (Exception e) when (AtEntry(e, entry.Name) is { } named)
+                    {
+                        throw named;
                     }
                     finally
                     {
@@ -315,6 +488,24 @@ public sealed class LayerExtractor
             }
 
             SetDirectoryTimes();
+        }
+
+        /// <summary>The next entry; a malformed header is reported with the entry it follows.</summary>
+        private static TarEntry? Next(TarReader reader, HeaderRecorder headers, string? last)
+        {
+            headers.Start();
+            try
+            {
+                return reader.GetNextEntry(copyData: false);
+            }
+            catch (InvalidDataException e) when (last is not null)
+            {
+                throw new InvalidDataException($"after entry \"{OneLine(last)}\": {OneLine(e.Message)}", e);
+            }
+            finally
+            {
+                headers.Stop();
+            }
         }
 
         public void Dispose()
@@ -341,7 +532,7 @@ public sealed class LayerExtractor
                 // "./" itself: only a directory's attributes make sense on the layer root.
                 if (entry.EntryType == TarEntryType.Directory)
                 {
-                    SetAttributes(_root, entry, Xattrs(entry), chown: true, chmod: true);
+                    SetAttributes(_root, entry, Xattrs(entry, _headers!.Recorded), chown: true, chmod: true);
                     _dirTimes.Add((string.Empty, entry.ModificationTime));
                     _dropOne = string.Empty; // its setgid bit (what children inherit) may have changed
                 }
@@ -390,7 +581,7 @@ public sealed class LayerExtractor
         private void Create(Dir parent, string name, string path, TarEntry entry)
         {
             var mode = (uint)entry.Mode & 0xFFF;
-            var xattrs = Xattrs(entry);
+            var xattrs = Xattrs(entry, _headers!.Recorded);
             if (xattrs?.Exists(x => x.Key == DefaultAcl) == true)
             {
                 _alwaysChmod = true;
@@ -502,6 +693,13 @@ public sealed class LayerExtractor
                             rc = TryLink(target, parent.Fd, name);
                         }
 
+                        if (rc == -ENoEnt && _lowerDirs is not null)
+                        {
+                            // Not in this layer: a file of a layer below (image-spec layer.md "Hardlinks").
+                            LinkFromBelow(target, parent, name, path);
+                            return;
+                        }
+
                         if (rc < 0)
                         {
                             throw new SysException($"linkat {target} -> {path}", -rc);
@@ -559,7 +757,12 @@ public sealed class LayerExtractor
             var slash = target.LastIndexOf('/');
             var tname = slash < 0 ? target : target[(slash + 1)..];
             var tdir = slash < 0 ? "." : target[..slash];
-            var tfd = Sys.OpenAt2(_root, tdir, OpenFlags.Path | OpenFlags.Directory, 0, InRoot);
+            var tfd = FsAt.TryOpenAt2(_root, tdir, OpenFlags.Path | OpenFlags.Directory, 0, InRoot);
+            if (tfd < 0)
+            {
+                return tfd;
+            }
+
             try
             {
                 return FsAt.TryLinkAt(tfd, tname, newDirFd, newName);
@@ -567,6 +770,191 @@ public sealed class LayerExtractor
             finally
             {
                 Sys.Close(tfd);
+            }
+        }
+
+        /// <summary>
+        /// A hardlink whose target is not in this layer: the target is looked up in the layers below, nearest
+        /// first, as the merged (overlay) view would show it, and linked into this layer (linkat across layer
+        /// dirs; layers are never modified once published) or copied when the link is refused (EXDEV, EMLINK).
+        /// A whiteout or an opaque directory on the way (in this layer or a lower one) hides what is below:
+        /// the target is then not found, an error as for any missing hardlink target.
+        /// </summary>
+        private void LinkFromBelow(string target, Dir parent, string name, string path)
+        {
+            _lowers ??= _lowerDirs!(_ct);
+            for (var k = 0; k <= _lowers.Count; k++)
+            {
+                var root = k == 0 ? _root : Sys.Open(_lowers[k - 1], OpenFlags.RdOnly | OpenFlags.Directory);
+                try
+                {
+                    var (state, dfd, leaf) = Find(root, target);
+                    if (state == Lookup.Hidden)
+                    {
+                        break;
+                    }
+
+                    if (state == Lookup.Missing)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        var rc = FsAt.TryLinkAt(dfd, leaf, parent.Fd, name);
+                        if (rc == -EExist)
+                        {
+                            ReplaceExisting(parent, name);
+                            rc = FsAt.TryLinkAt(dfd, leaf, parent.Fd, name);
+                        }
+
+                        if (rc == -EXDev || rc == -EMLink)
+                        {
+                            CopyFile(dfd, leaf, parent, name, path);
+                        }
+                        else if (rc < 0)
+                        {
+                            throw new SysException($"linkat {target} (of a lower layer) -> {path}", -rc);
+                        }
+
+                        return;
+                    }
+                    finally
+                    {
+                        Sys.Close(dfd);
+                    }
+                }
+                finally
+                {
+                    if (root != _root)
+                    {
+                        Sys.Close(root);
+                    }
+                }
+            }
+
+            throw new SysException($"linkat {target} -> {path} (not in this layer nor the layers below it)", ENoEnt);
+        }
+
+        private enum Lookup
+        {
+            Missing,
+            Hidden,
+            Found,
+        }
+
+        /// <summary>
+        /// <paramref name="target"/> (cleaned, relative) in the layer dir <paramref name="root"/>, one component at a
+        /// time, never following a symlink (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS: nothing outside the layer dir
+        /// can be reached). Found: the open parent dir (the caller closes it) and the name. Hidden: a whiteout, a
+        /// non-directory where a directory is needed, or an opaque directory above a missing name: nothing below
+        /// this layer can show through.
+        /// </summary>
+        private static (Lookup State, int DirFd, string Leaf) Find(int root, string target)
+        {
+            var comps = target.Split('/');
+            var cur = Sys.OpenAt2(root, ".", OpenFlags.RdOnly | OpenFlags.Directory, 0, InRoot | Resolve.NoSymlinks);
+            var opaque = FsAt.FGetXattrSize(cur, OpaqueXattr) > 0;
+            try
+            {
+                for (var i = 0; i < comps.Length - 1; i++)
+                {
+                    var st = FsAt.LStatAt(cur, comps[i]);
+                    if (st is null)
+                    {
+                        return (opaque ? Lookup.Hidden : Lookup.Missing, -1, string.Empty);
+                    }
+
+                    if (!st.Value.IsDir)
+                    {
+                        return (Lookup.Hidden, -1, string.Empty);
+                    }
+
+                    var next = Sys.OpenAt2(cur, comps[i], OpenFlags.RdOnly | OpenFlags.Directory | OpenFlags.NoFollow, 0, InRoot | Resolve.NoSymlinks);
+                    Sys.Close(cur);
+                    cur = next;
+                    opaque |= FsAt.FGetXattrSize(cur, OpaqueXattr) > 0;
+                }
+
+                var leaf = comps[^1];
+                var found = FsAt.LStatAt(cur, leaf);
+                if (found is null)
+                {
+                    return (opaque ? Lookup.Hidden : Lookup.Missing, -1, string.Empty);
+                }
+
+                if (found.Value.Type == StatMode.IfChr && found.Value.Rdev == 0)
+                {
+                    return (Lookup.Hidden, -1, string.Empty); // a whiteout
+                }
+
+                if (found.Value.IsDir)
+                {
+                    throw new InvalidDataException($"hardlink target '{target}' is a directory");
+                }
+
+                var dfd = cur;
+                cur = -1;
+                return (Lookup.Found, dfd, leaf);
+            }
+            finally
+            {
+                if (cur >= 0)
+                {
+                    Sys.Close(cur);
+                }
+            }
+        }
+
+        /// <summary>A copy of the regular file <paramref name="leaf"/> of <paramref name="dfd"/>: data, owner, mode, xattrs and mtime.</summary>
+        private void CopyFile(int dfd, string leaf, Dir parent, string name, string path)
+        {
+            var src = Sys.OpenAt2(dfd, leaf, OpenFlags.RdOnly | OpenFlags.NoFollow, 0, InRoot | Resolve.NoSymlinks);
+            try
+            {
+                var st = FsAt.FStat(src);
+                if (st.Type != 0x8000)
+                {
+                    throw new InvalidDataException($"hardlink {path}: its lower-layer target cannot be linked and is not a regular file to copy");
+                }
+
+                const int flags = OpenFlags.WrOnly | OpenFlags.Creat | OpenFlags.Excl | OpenFlags.NoFollow;
+                var fd = FsAt.TryOpenAt2(parent.Fd, name, flags, 0x180, InRoot);
+                if (fd < 0)
+                {
+                    throw new SysException($"openat2 {path}", -fd);
+                }
+
+                try
+                {
+                    long offset = 0;
+                    int n;
+                    while ((n = FsAt.PRead(src, _buf, offset)) > 0)
+                    {
+                        Sys.WriteAll(fd, _buf.AsSpan(0, n));
+                        offset += n;
+                    }
+
+                    Sys.Check(Libc.fchown(fd, st.Uid, st.Gid), $"chown {path}");
+                    Sys.Check(Libc.fchmod(fd, st.Mode & 0xFFF), $"chmod {path}");
+                    foreach (var key in FsAt.LListXattr($"/proc/self/fd/{src}"))
+                    {
+                        if (FsAt.LGetXattr($"/proc/self/fd/{src}", key) is { } value)
+                        {
+                            FsAt.FSetXattr(fd, key, value);
+                        }
+                    }
+
+                    FsAt.FutimeNs(fd, st.MtimeSec, st.MtimeNsec);
+                }
+                finally
+                {
+                    Sys.Close(fd);
+                }
+            }
+            finally
+            {
+                Sys.Close(src);
             }
         }
 

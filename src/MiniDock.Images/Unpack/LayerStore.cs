@@ -26,8 +26,12 @@ public sealed class LayerStore(string dataRoot)
 
     public bool Has(string chainId) => Directory.Exists(PathOf(chainId));
 
-    /// <summary>Unpacks the blob at <paramref name="blobPath"/> as <paramref name="chainId"/>, unless it is there already.</summary>
-    public async Task UnpackAsync(string blobPath, string mediaType, string diffId, string chainId, CancellationToken ct)
+    /// <summary>
+    /// Unpacks the blob at <paramref name="blobPath"/> as <paramref name="chainId"/>, unless it is there already.
+    /// <paramref name="lowerDirs"/>: the layers below it, for hardlinks to their files (see
+    /// <see cref="LayerExtractor.Extract(Stream, string, Func{CancellationToken, IReadOnlyList{string}}?, CancellationToken)"/>).
+    /// </summary>
+    public async Task UnpackAsync(string blobPath, string mediaType, string diffId, string chainId, CancellationToken ct, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs = null)
     {
         if (Has(chainId))
         {
@@ -41,7 +45,7 @@ public sealed class LayerStore(string dataRoot)
                 () =>
                 {
                     using var reader = LayerReader.Open(new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, BlobBuffer, FileOptions.SequentialScan), mediaType);
-                    return new LayerExtractor().Extract(reader.Tar, tmp, ct);
+                    return new LayerExtractor().Extract(reader.Tar, tmp, lowerDirs, ct);
                 },
                 ct,
                 TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
@@ -66,7 +70,7 @@ public sealed class LayerStore(string dataRoot)
     /// visible until <see cref="FinishAsync"/>, which the caller calls once the blob itself is verified, or
     /// <see cref="AbandonAsync"/> when the download failed.
     /// </summary>
-    public PendingLayer BeginUnpack(Stream blob, string mediaType, string chainId, CancellationToken ct)
+    public PendingLayer BeginUnpack(Stream blob, string mediaType, string chainId, CancellationToken ct, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs = null)
     {
         ArgumentNullException.ThrowIfNull(blob);
         var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -88,7 +92,7 @@ public sealed class LayerStore(string dataRoot)
 
                 using (reader)
                 {
-                    return new LayerExtractor().Extract(reader.Tar, tmp, token);
+                    return new LayerExtractor().Extract(reader.Tar, tmp, lowerDirs, token);
                 }
             },
             CancellationToken.None,
@@ -103,7 +107,7 @@ public sealed class LayerStore(string dataRoot)
     /// failed in any way) the layer is unpacked again from the verified blob, which then reports the real
     /// error if there is one.
     /// </summary>
-    public async Task FinishAsync(PendingLayer pending, string blobPath, string mediaType, string diffId, string chainId, CancellationToken ct)
+    public async Task FinishAsync(PendingLayer pending, string blobPath, string mediaType, string diffId, string chainId, CancellationToken ct, Func<CancellationToken, IReadOnlyList<string>>? lowerDirs = null)
     {
         ArgumentNullException.ThrowIfNull(pending);
         string? actual = null;
@@ -141,7 +145,7 @@ public sealed class LayerStore(string dataRoot)
 
         DeleteTree(pending.TempDir);
         ct.ThrowIfCancellationRequested();
-        await UnpackAsync(blobPath, mediaType, diffId, chainId, ct).ConfigureAwait(false);
+        await UnpackAsync(blobPath, mediaType, diffId, chainId, ct, lowerDirs).ConfigureAwait(false);
     }
 
     /// <summary>The download failed: stops the unpack, waits for its thread and removes what it wrote.</summary>

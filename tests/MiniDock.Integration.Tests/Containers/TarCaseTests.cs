@@ -148,7 +148,7 @@ public sealed class TarCaseTests(TarCaseFixture images, ITestOutputHelper output
         TarListing.AssertMatches(TarCaseImages.ExpectedMain(), TarListing.Read(rootfs, out _), "xattr", $"{driver} xattr files");
     }
 
-    [Fact(Skip = "BUG: a security.capability that is not UTF-8 (cap_setuid=ep, byte 0x80) makes pull crash with exit 1 and a stack trace (InvalidDataException from LayerExtractor.Xattrs, not caught by UserError.Guard); it should be kept byte for byte")]
+    [Fact]
     public void Binary_security_capability_that_is_not_utf8_is_kept_byte_for_byte()
     {
         var reference = images.Reference(TarCaseImages.CapSetuid);
