@@ -211,39 +211,13 @@ umount_under() {
   return 0
 }
 
-# start_registry DIR — docker-registry on a free 127.0.0.1 port (set in REGISTRY_PORT),
-# storage in DIR/data. Not in a subshell: on_exit must see the registry's pid.
-start_registry() {
-  local dir=$1 port pid try i
-  for ((try = 0; try < 10; try++)); do
-    port=$((20000 + RANDOM % 40000))
-    [[ -z $(ss -Htln "sport = :$port") ]] || continue
-    cat >"$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-http:
-  addr: 127.0.0.1:$port
-YAML
-    docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
-    pid=$!
-    on_exit "kill $pid; wait $pid"
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      if curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null; then
-        REGISTRY_PORT=$port
-        return 0
-      fi
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  done
-  die "could not start docker-registry (log: $(tail -n 3 "$dir/registry.log"))"
+# bench_registry DIR — docker-registry on a free 127.0.0.1 port (set in REGISTRY_PORT), the same
+# set-up as `make demo` and the test fixture (scripts/registry.sh), killed on exit.
+# shellcheck source=scripts/registry.sh
+. "$REPO/scripts/registry.sh"
+bench_registry() {
+  start_registry "$1" || die "could not start docker-registry"
+  on_exit "kill $REGISTRY_PID; wait $REGISTRY_PID"
 }
 
 bench_pull() {
@@ -257,7 +231,7 @@ bench_pull() {
   on_exit "umount_under $dir"
 
   log "starting docker-registry"
-  start_registry "$dir/registry"
+  bench_registry "$dir/registry"
   local port=$REGISTRY_PORT
   local ref=127.0.0.1:$port/bench/multi:latest
 
@@ -424,7 +398,7 @@ bench_run() {
   on_exit "umount_under $dir"
 
   log "starting docker-registry"
-  start_registry "$dir/registry"
+  bench_registry "$dir/registry"
   local ref=127.0.0.1:$REGISTRY_PORT/minidock/sandbox:latest
   log "building Dockerfile.rootfs with buildah, pushing it to $ref"
   bash "$REPO/scripts/build-sandbox.sh" "$ref" >&2
