@@ -332,12 +332,24 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
             {
                 master = UnixSocket.ReceiveFd(consoleOurs, out _);
             }
+
+            if (o.Network == "none")
+            {
+                Networks.Loopback.Up(record.Pid);
+                Trace.Step("lo up in the container's network namespace");
+            }
         }
         catch (Exception e)
         {
-            foreach (var fd in new[] { stdinW, outR, errR })
+            foreach (var fd in new[] { stdinW, outR, errR, master })
             {
                 Sys.Close(fd);
+            }
+
+            if (Runtime.Exists(row.Id))
+            {
+                // Created, then a later step failed: the parked init and its cgroup go too.
+                Delete.Run(Runtime, row.Id, force: true, Trace.Off);
             }
 
             snap.Unmount(dir);

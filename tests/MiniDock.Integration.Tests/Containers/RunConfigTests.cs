@@ -130,6 +130,15 @@ public sealed class RunConfigTests(SandboxFixture sandbox, ITestOutputHelper out
     }
 
     [Fact]
+    public void Network_none_has_a_working_loopback_as_Dockers()
+    {
+        var image = _cli.Pulled(sandbox);
+        var r = _cli.Ok("run", "--rm", image, "sh", "-c", "ip link show lo; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo ping-ok");
+        Assert.Contains("UP", r.Stdout.Lines()[0].Split('<', '>')[1].Split(','));
+        Assert.Contains("ping-ok", r.Stdout.Lines());
+    }
+
+    [Fact]
     public void Workdir_flag_is_created_when_missing_and_becomes_the_cwd()
     {
         var image = _cli.Pulled(sandbox);
