@@ -31,7 +31,10 @@ internal static class Services
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             })
             .ConfigureHttpClient(h => h.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddSingleton<IRegistryClient>(sp => new RegistryClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient("registry"), sp.GetRequiredService<RegistryOptions>()));
+        // Lazy: most commands (run of a present image, ps, rm) never talk to a registry, and building the
+        // HttpClient pipeline costs milliseconds of every start.
+        services.AddSingleton<IRegistryClient>(sp => new LazyRegistryClient(
+            () => new RegistryClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient("registry"), sp.GetRequiredService<RegistryOptions>())));
         services.AddSingleton<IContentStore>(_ => new ContentStore(root.Data));
         services.AddSingleton(_ => new ImageDb(root.Data));
         services.AddSingleton(_ => new Images.Unpack.LayerStore(root.Data));
@@ -92,4 +95,19 @@ internal static class Services
 
         return (options, mirrors);
     }
+}
+
+/// <summary>An <see cref="IRegistryClient"/> made on first use.</summary>
+internal sealed class LazyRegistryClient(Func<IRegistryClient> create) : IRegistryClient
+{
+    private readonly Lazy<IRegistryClient> _client = new(create);
+
+    public Task<ResolvedImage> ResolveAsync(Reference reference, Platform platform, CancellationToken ct) => _client.Value.ResolveAsync(reference, platform, ct);
+
+    public Task CheckLoginAsync(string registry, CancellationToken ct) => _client.Value.CheckLoginAsync(registry, ct);
+
+    public Task<byte[]> GetBlobBytesAsync(Reference reference, Descriptor blob, CancellationToken ct) => _client.Value.GetBlobBytesAsync(reference, blob, ct);
+
+    public Task DownloadBlobAsync(Reference reference, Descriptor blob, string partialPath, IProgress<long>? progress, CancellationToken ct)
+        => _client.Value.DownloadBlobAsync(reference, blob, partialPath, progress, ct);
 }
