@@ -23,7 +23,7 @@ public static class Program
 
         if (args.Length >= 2 && args[0] == Containers.Monitor.MonitorLauncher.Command)
         {
-            return Commands.MonitorCommand.Run(args[1], args.Contains("--wait-attach"));
+            return Commands.MonitorCommand.Run(args[1], args.Contains("--wait-attach"), args.Contains("--restarting"));
         }
 
         var name = Path.GetFileName(Environment.GetCommandLineArgs()[0]);

@@ -7,12 +7,12 @@ namespace MiniDock.Cli.Commands;
 /// <summary>The hidden <c>container-monitor ID</c> entry: a detached container's monitor (see <see cref="MonitorLauncher"/>); fd 3 is its report pipe.</summary>
 internal static class MonitorCommand
 {
-    public static int Run(string id, bool waitForAttach)
+    public static int Run(string id, bool waitForAttach, bool restarting)
     {
         try
         {
             using var services = Services.Build();
-            return new ContainerMonitor(services.GetRequiredService<ContainerService>(), id).RunDetached(3, waitForAttach);
+            return new ContainerMonitor(services.GetRequiredService<ContainerService>(), id).RunDetached(3, waitForAttach, restarting);
         }
         catch (Exception e)
         {

@@ -89,6 +89,19 @@ public sealed class ContainerMonitor(ContainerService svc, string id)
         {
             svc.Remove(svc.Db.Get(id) ?? row, force: true, volumes: true);
         }
+        else if (svc.Db.Get(id) is { } now && ShouldRestart(RestartPolicy.Parse(o.Restart).Name, RestartPolicy.Parse(o.Restart).MaxRetries, now, code))
+        {
+            // As Docker: the foreground run returns the first exit code, and the restart policy goes on in the
+            // background, here by a detached monitor that takes the container over.
+            try
+            {
+                MonitorLauncher.Start(id, restarting: true);
+            }
+            catch (ContainerException e)
+            {
+                Console.Error.WriteLine($"restart policy: {e.Message}");
+            }
+        }
 
         return code;
     }
@@ -98,7 +111,7 @@ public sealed class ContainerMonitor(ContainerService svc, string id)
     /// <paramref name="statusFd"/> once the first start succeeded (or failed), serves attach clients, and restarts
     /// the container as its policy says until it ends for good.
     /// </summary>
-    public int RunDetached(int statusFd, bool waitForAttach)
+    public int RunDetached(int statusFd, bool waitForAttach, bool restarting = false)
     {
         var row = svc.Require(id);
         var o = RunOptionsJson.Read(row.Options);
@@ -110,7 +123,7 @@ public sealed class ContainerMonitor(ContainerService svc, string id)
         }
 
         using var log = new JsonLogWriter(svc.Paths.Log(id));
-        var restart = false;
+        var restart = restarting;
         var delay = 100;
         while (true)
         {

@@ -14,7 +14,10 @@ public static class MonitorLauncher
 {
     public const string Command = "container-monitor";
 
-    public static void Start(string id, bool waitForAttach = false)
+    /// <param name="id">The container.</param>
+    /// <param name="waitForAttach">start -a: the monitor waits for the attach client before it starts the container.</param>
+    /// <param name="restarting">The restart policy hands a foreground run's container over: this start counts as a restart.</param>
+    public static void Start(string id, bool waitForAttach = false, bool restarting = false)
     {
         var (r, w) = Sys.Pipe();
         int pid;
@@ -23,7 +26,7 @@ public static class MonitorLauncher
             pid = Spawn.Start(new SpawnRequest
             {
                 Path = Sys.ReadLink("/proc/self/exe"),
-                Args = waitForAttach ? ["minidock", Command, id, "--wait-attach"] : ["minidock", Command, id],
+                Args = ["minidock", Command, id, .. waitForAttach ? new[] { "--wait-attach" } : [], .. restarting ? new[] { "--restarting" } : []],
                 Env = [.. Environment.GetEnvironmentVariables().Keys.Cast<string>()
                     .Where(k => k.StartsWith("MINIDOCK_", StringComparison.Ordinal) || k is "PATH")
                     .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}"), "DOTNET_EnableDiagnostics=0"],
