@@ -216,7 +216,7 @@ internal static class ContainerViews
         w.WriteBoolean("AttachStdin", o.Interactive && !o.Detach);
         w.WriteBoolean("Tty", o.Tty);
         w.WriteBoolean("OpenStdin", o.Interactive);
-        Strings(w, "Env", res?.Env ?? o.Env);
+        Strings(w, "Env", res?.Env ?? [.. ImageEnv(svc, r), .. o.Env.Where(e => e.Contains('='))]);
         Strings(w, "Cmd", o.Args);
         w.WriteString("Image", r.Image);
         w.WriteString("WorkingDir", o.WorkDir ?? res?.Cwd ?? "");
@@ -271,6 +271,19 @@ internal static class ContainerViews
         }
 
         return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    /// <summary>A never-started container has no resolved environment yet: show the image's, as Docker does.</summary>
+    private static IReadOnlyList<string> ImageEnv(ContainerService svc, ContainerRow r)
+    {
+        try
+        {
+            return svc.ImageConfigOf(r).Env;
+        }
+        catch (Containers.Config.ContainerException)
+        {
+            return [];
+        }
     }
 
     private static IEnumerable<string> SafeLowers(ContainerService svc, ContainerRow r)
