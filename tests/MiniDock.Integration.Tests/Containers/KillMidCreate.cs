@@ -46,6 +46,12 @@ internal static class KillMidCreate
                     }
                 }
 
+                if (killed == 0 && !cmd.HasExited)
+                {
+                    // Overshot into a running container (a foreground run waits for it): end the command first.
+                    cmd.Signal(Native.SIGKILL);
+                }
+
                 var r = cmd.Wait(TimeSpan.FromSeconds(30));
                 if (killed == 0)
                 {
