@@ -429,12 +429,14 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
         }
 
         Trace.Step($"exit {exitCode} seen");
+        var oom = OomKilled(row.Id);
         Cleanup(row);
         Trace.Step("runtime state, cgroup and mount released");
         return db.Update(row.Id, r =>
         {
             r.State = "exited";
             r.ExitCode = exitCode;
+            r.OomKilled = oom;
             r.Error = error;
             r.Pid = 0;
             r.PidStart = 0;
@@ -762,6 +764,19 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
     }
 
     /// <summary>True while the container's init still waits on exec.fifo (it has not exec'd the user's command).</summary>
+    /// <summary>Whether the OOM killer struck in the container's cgroup during this run (read before the cgroup goes).</summary>
+    private bool OomKilled(string id)
+    {
+        try
+        {
+            return Runtime.Exists(id) && StateStore.Cgroup(Runtime.Load(id)).OomKills() > 0;
+        }
+        catch (RuntimeError)
+        {
+            return false;
+        }
+    }
+
     private static bool IsParkedInit(int pid)
     {
         try

@@ -5,6 +5,28 @@ namespace MiniDock.Runtime.Cgroups;
 /// <summary>Small file helpers shared by both cgroup drivers, and the choice of driver for this host.</summary>
 public static class CgroupFs
 {
+    /// <summary>The number after <paramref name="key"/> in a "key value" per line file (memory.events, memory.oom_control); 0 when the file or key is absent.</summary>
+    public static long KeyedValue(string file, string key)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(file))
+            {
+                var sp = line.IndexOf(' ');
+                if (sp > 0 && line.AsSpan(0, sp).SequenceEqual(key) && long.TryParse(line.AsSpan(sp + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                {
+                    return n;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // no memory controller here, or the cgroup went away
+        }
+
+        return 0;
+    }
+
     public const string Root = "/sys/fs/cgroup";
 
     /// <summary>Whether /sys/fs/cgroup itself is cgroup2 (a unified host), as opposed to v1 or hybrid.</summary>

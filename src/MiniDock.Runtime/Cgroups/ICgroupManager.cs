@@ -32,6 +32,13 @@ public interface ICgroupManager
 
     bool IsFrozen();
 
+    /// <summary>
+    /// How many processes the kernel's OOM killer has killed in this cgroup (v1 memory.oom_control
+    /// <c>oom_kill</c>, v2 memory.events <c>oom_kill</c>); 0 where the memory controller is absent. Read
+    /// before the cgroup goes, so that a user sees why a container exited 137 (Docker's OOMKilled).
+    /// </summary>
+    long OomKills();
+
     /// <summary>Sends <paramref name="signal"/> to every process in the cgroup.</summary>
     void Signal(int signal);
 

@@ -49,6 +49,9 @@ internal static class Memory
         }
     }
 
+    /// <summary>memory.oom_control's <c>oom_kill</c> counter (kernel 4.13+); 0 when absent.</summary>
+    public static long OomKills(string dir) => CgroupFs.KeyedValue(System.IO.Path.Combine(dir, "memory.oom_control"), "oom_kill");
+
     private static long Current(string dir, string file)
     {
         try

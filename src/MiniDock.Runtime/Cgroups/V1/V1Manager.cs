@@ -143,6 +143,8 @@ public sealed class V1Manager : ICgroupManager
 
     public bool IsFrozen() => _mounts.TryGetValue("freezer", out var f) && Freezer.IsFrozen(Dir(f));
 
+    public long OomKills() => _mounts.TryGetValue("memory", out var m) ? Memory.OomKills(Dir(m)) : 0;
+
     public void Signal(int signal)
     {
         var frozen = signal == Consts.SigKill && _mounts.ContainsKey("freezer") && !IsFrozen();

@@ -8,6 +8,9 @@ namespace MiniDock.Runtime.Cgroups.V2;
 /// </summary>
 internal static class Memory
 {
+    /// <summary>memory.events' <c>oom_kill</c> counter; 0 when the memory controller is not enabled here.</summary>
+    public static long OomKills(string dir) => CgroupFs.KeyedValue(System.IO.Path.Combine(dir, "memory.events"), "oom_kill");
+
     public static void Apply(string dir, MemorySpec m)
     {
         if (m.Limit is { } limit && limit != 0)

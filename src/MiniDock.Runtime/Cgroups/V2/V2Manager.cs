@@ -99,6 +99,8 @@ public sealed class V2Manager : ICgroupManager
 
     public bool IsFrozen() => V2.Freeze.IsFrozen(Dir);
 
+    public long OomKills() => Memory.OomKills(Dir);
+
     public void Signal(int signal)
     {
         if (signal == Consts.SigKill && File.Exists(System.IO.Path.Combine(Dir, "cgroup.kill")))
