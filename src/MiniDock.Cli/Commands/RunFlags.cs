@@ -11,7 +11,7 @@ internal sealed class RunFlags
     {
         "--name", "-e", "--env", "--env-file", "-v", "--volume", "-w", "--workdir", "-u", "--user", "--entrypoint", "-h", "--hostname",
         "-m", "--memory", "--cpus", "--pids-limit", "--network", "--net", "--stop-timeout", "--stop-signal", "--ulimit", "--restart",
-        "--platform", "-l", "--label",
+        "--platform", "-l", "--label", "--cap-add", "--cap-drop", "--security-opt",
     };
 
     public Argument<string> Image { get; } = new("image") { Description = "the image to run" };
@@ -64,10 +64,16 @@ internal sealed class RunFlags
 
     public Option<string[]> Label { get; } = new("--label", "-l") { Description = "set metadata KEY=VALUE" };
 
+    public Option<string[]> CapAdd { get; } = new("--cap-add") { Description = "add a Linux capability (or ALL)" };
+
+    public Option<string[]> CapDrop { get; } = new("--cap-drop") { Description = "drop a Linux capability (or ALL)" };
+
+    public Option<string[]> SecurityOpt { get; } = new("--security-opt") { Description = "no-new-privileges[=true]" };
+
     public void AddTo(Command cmd, bool run)
     {
         cmd.Arguments.Add(Image);
-        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label })
+        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, CapAdd, CapDrop, SecurityOpt })
         {
             cmd.Options.Add(o);
         }
@@ -108,10 +114,15 @@ internal sealed class RunFlags
             Restart = p.GetValue(Restart) ?? "no",
             Platform = p.GetValue(Platform),
             Labels = [.. p.GetValue(Label) ?? []],
+            CapAdd = [.. p.GetValue(CapAdd) ?? []],
+            CapDrop = [.. p.GetValue(CapDrop) ?? []],
+            SecurityOpts = [.. p.GetValue(SecurityOpt) ?? []],
         };
 
         // Checked here so that a typo fails before anything is created (Docker's 125 with one line).
         RestartPolicy.Parse(o.Restart);
+        CapabilityFlags.Resolve(o.CapAdd, o.CapDrop);
+        CapabilityFlags.NoNewPrivileges(o.SecurityOpts);
         foreach (var u in o.Ulimits)
         {
             MiniDock.Containers.Config.Ulimit.Parse(u);

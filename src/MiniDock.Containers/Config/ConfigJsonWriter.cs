@@ -23,6 +23,9 @@ internal sealed class OciConfig
 
     public required IReadOnlyList<string> Capabilities { get; init; }
 
+    /// <summary>process.noNewPrivileges: off by default as in Docker (setuid programs keep working).</summary>
+    public bool NoNewPrivileges { get; init; }
+
     public required IReadOnlyList<(string Type, ulong Soft, ulong Hard)> Rlimits { get; init; }
 
     public required string RootPath { get; init; }
@@ -141,7 +144,7 @@ internal static class ConfigJsonWriter
         }
 
         w.WriteEndArray();
-        w.WriteBoolean("noNewPrivileges", false);
+        w.WriteBoolean("noNewPrivileges", c.NoNewPrivileges);
         w.WriteEndObject();
     }
 

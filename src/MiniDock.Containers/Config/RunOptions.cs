@@ -82,6 +82,15 @@ public sealed class RunOptions
     /// <summary><c>--platform</c> for a pull the run needs.</summary>
     public string? Platform { get; set; }
 
+    /// <summary><c>--cap-add</c> names (with or without CAP_; ALL for every capability).</summary>
+    public List<string> CapAdd { get; set; } = [];
+
+    /// <summary><c>--cap-drop</c> names (ALL drops every default first; --cap-add then adds back).</summary>
+    public List<string> CapDrop { get; set; } = [];
+
+    /// <summary><c>--security-opt</c> values; <c>no-new-privileges[=true]</c> is the one understood here.</summary>
+    public List<string> SecurityOpts { get; set; } = [];
+
     /// <summary><c>--label</c> values (KEY=VALUE), added to the image's labels.</summary>
     public List<string> Labels { get; set; } = [];
 }

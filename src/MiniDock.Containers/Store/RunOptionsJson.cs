@@ -59,6 +59,9 @@ public static class RunOptionsJson
             w.WriteString("Restart", o.Restart);
             Str(w, "Platform", o.Platform);
             List(w, "Labels", o.Labels);
+            List(w, "CapAdd", o.CapAdd);
+            List(w, "CapDrop", o.CapDrop);
+            List(w, "SecurityOpts", o.SecurityOpts);
             w.WriteEndObject();
         }
 
@@ -97,6 +100,9 @@ public static class RunOptionsJson
             Restart = S(e, "Restart") ?? "no",
             Platform = S(e, "Platform"),
             Labels = L(e, "Labels"),
+            CapAdd = L(e, "CapAdd"),
+            CapDrop = L(e, "CapDrop"),
+            SecurityOpts = L(e, "SecurityOpts"),
         };
     }
 

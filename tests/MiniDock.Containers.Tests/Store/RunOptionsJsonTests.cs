@@ -14,6 +14,7 @@ public sealed class RunOptionsJsonTests
             WorkDir = "/w", User = "dev:wheel", Hostname = "h", Volumes = ["/a:/b:ro", "v:/c", "/d"], Tty = true, Interactive = true,
             Detach = true, AutoRemove = true, ReadOnly = true, Init = true, Memory = 6 << 20, Cpus = 1.5, PidsLimit = 10, Network = "host",
             StopSignal = "SIGUSR1", StopTimeout = 3, Ulimits = ["nofile=1:2"], Restart = "on-failure:2", Platform = "linux/arm64", Labels = ["k=v"],
+            CapAdd = ["NET_ADMIN"], CapDrop = ["ALL"], SecurityOpts = ["no-new-privileges"],
         };
 
         var back = RunOptionsJson.Read(RunOptionsJson.Write(o));
@@ -23,6 +24,7 @@ public sealed class RunOptionsJsonTests
         Assert.Equal(o.Args, back.Args);
         Assert.Equal(1.5, back.Cpus);
         Assert.Equal(6 << 20, back.Memory);
+        Assert.Equal(["ALL"], back.CapDrop);
         Assert.True(back.Tty && back.Interactive && back.Detach && back.AutoRemove && back.ReadOnly && back.Init);
     }
 
