@@ -15,22 +15,7 @@ internal static class KillCommand
         cmd.SetAction(p => UserError.Guard(services =>
         {
             var svc = services.GetRequiredService<ContainerService>();
-            var rc = 0;
-            foreach (var name in p.GetValue(names)!)
-            {
-                try
-                {
-                    svc.Kill(svc.Require(name), p.GetValue(signal)!);
-                    Console.WriteLine(name);
-                }
-                catch (Exception e) when (e is Containers.Config.ContainerException or Runtime.RuntimeError)
-                {
-                    Console.Error.WriteLine($"Error: {e.Message}");
-                    rc = 1;
-                }
-            }
-
-            return rc;
+            return UserError.EachName(p.GetValue(names)!, name => svc.Kill(svc.Require(name), p.GetValue(signal)!));
         }));
         return cmd;
     }

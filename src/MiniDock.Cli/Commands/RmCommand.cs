@@ -16,22 +16,7 @@ internal static class RmCommand
         cmd.SetAction(p => UserError.Guard(services =>
         {
             var svc = services.GetRequiredService<ContainerService>();
-            var rc = 0;
-            foreach (var n in p.GetValue(names)!)
-            {
-                try
-                {
-                    svc.Remove(svc.Require(n), p.GetValue(force), p.GetValue(volumes));
-                    Console.WriteLine(n);
-                }
-                catch (Containers.Config.ContainerException e)
-                {
-                    Console.Error.WriteLine($"Error: {e.Message}");
-                    rc = 1;
-                }
-            }
-
-            return rc;
+            return UserError.EachName(p.GetValue(names)!, n => svc.Remove(svc.Require(n), p.GetValue(force), p.GetValue(volumes)));
         }));
         return cmd;
     }

@@ -15,28 +15,15 @@ internal static class StopCommand
         cmd.SetAction(p => UserError.Guard(services =>
         {
             var svc = services.GetRequiredService<ContainerService>();
-            var rc = 0;
-            foreach (var name in p.GetValue(names)!)
+            return UserError.EachName(p.GetValue(names)!, name =>
             {
-                try
+                var row = svc.Require(name);
+                svc.Stop(row, p.GetValue(time));
+                if (restart)
                 {
-                    var row = svc.Require(name);
-                    svc.Stop(row, p.GetValue(time));
-                    if (restart)
-                    {
-                        Containers.Monitor.MonitorLauncher.Start(row.Id);
-                    }
-
-                    Console.WriteLine(name);
+                    Containers.Monitor.MonitorLauncher.Start(row.Id);
                 }
-                catch (Containers.Config.ContainerException e)
-                {
-                    Console.Error.WriteLine($"Error: {e.Message}");
-                    rc = 1;
-                }
-            }
-
-            return rc;
+            });
         }));
         return cmd;
     }

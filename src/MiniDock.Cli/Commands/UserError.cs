@@ -54,4 +54,28 @@ internal static class UserError
             return 130;
         }
     }
+
+    /// <summary>
+    /// Docker's way with several container names (stop, kill, rm): each one on its own, its name printed when done,
+    /// a failure reported on its own line without stopping the others, and exit 1 if any failed.
+    /// </summary>
+    public static int EachName(IEnumerable<string> names, Action<string> act)
+    {
+        var rc = 0;
+        foreach (var name in names)
+        {
+            try
+            {
+                act(name);
+                Console.WriteLine(name);
+            }
+            catch (Exception e) when (e is Containers.Config.ContainerException or Runtime.RuntimeError)
+            {
+                Console.Error.WriteLine($"Error: {e.Message}");
+                rc = 1;
+            }
+        }
+
+        return rc;
+    }
 }
