@@ -432,6 +432,11 @@ bench_run() {
     [[ $out == ok ]] || die "\`minidock run ${args[*]} $ref sh -c 'echo ok'\` printed '$out', not 'ok' (stderr: $(cat "$dir/md.err"))"
     names+=("MiniDock: minidock run")
     cmds+=("$md run ${args[*]} $ref true")
+    # What isolation costs (issue 5): the same run without the seccomp filter, and with cgroup limits.
+    names+=("MiniDock: minidock run, seccomp=unconfined")
+    cmds+=("$md run ${args[*]} --security-opt seccomp=unconfined $ref true")
+    names+=("MiniDock: minidock run, -m 64m --cpus 0.5 --pids-limit 64")
+    cmds+=("$md run ${args[*]} -m 64m --cpus 0.5 --pids-limit 64 $ref true")
   fi
 
   local driver podman_cmd=""
@@ -497,6 +502,7 @@ bench_run() {
   [[ -n $md_ratio ]] && printf '> Target: MiniDock ≤ 0.20× podman; measured %.2f×.\n' "$md_ratio"
   for n in "${notes[@]}"; do echo "> $n"; done
   echo
+  isolation_costs "$json" "$md" "$ref" "${args[@]}"
   echo "<details><summary>hyperfine's own --export-markdown (relative to the fastest)</summary>"
   echo
   cat "$dir/hyperfine.md"
@@ -510,6 +516,39 @@ bench_run() {
   printf 'Method: hyperfine %s, -N, --warmup %s --runs %s, the whole hyperfine in `unshare -m --propagation private`; MINIDOCK_ROOT and podman --root/--runroot/--tmpdir private; podman `%s`.\n' \
     "$(hyperfine --version | awk '{print $2}')" "$RUN_WARMUP" "$RUN_RUNS" \
     "${podman_cmd:+${podman_cmd//$dir/\$W} IMAGE true}"
+  echo
+}
+
+# isolation_costs JSON MINIDOCK REF RUNARGS... — what the seccomp filter and the cgroups add to one
+# `minidock run`: differences of the hyperfine medians above, and the cgroup steps as MINIDOCK_TRACE
+# times them inside the process (median of BENCH_RUN_RUNS traced runs: create the cgroup dirs and place
+# the init; write the limits).
+isolation_costs() {
+  local json=$1 md=$2 ref=$3; shift 3
+  [[ -x $md ]] || return 0
+  local base unconf limited
+  base=$(jq -r '[.results[] | select(.command | test("minidock run")) | .median][0] // empty' "$json")
+  unconf=$(jq -r '[.results[] | select(.command | test("seccomp=unconfined")) | .median][0] // empty' "$json")
+  limited=$(jq -r '[.results[] | select(.command | test("pids-limit")) | .median][0] // empty' "$json")
+  [[ -n $base && -n $unconf && -n $limited ]] || return 0
+  local place=() limits=() i t out
+  for ((i = 0; i < RUN_RUNS; i++)); do
+    out=$(MINIDOCK_TRACE=1 unshare -m --propagation private "$md" run "$@" -m 64m --cpus 0.5 --pids-limit 64 "$ref" true 2>&1 >/dev/null) || continue
+    # "[  47.041 ms] init spawned ..." then "[  50.006 ms] cgroup ... created, init placed"; "cgroup limits written"
+    t=$(awk -F'[][]' '/init spawned as pid/ { s = $2 + 0 } /created, init placed/ { printf "%.3f", $2 - s; exit }' <<<"$out")
+    [[ -n $t ]] && place+=("$t")
+    t=$(awk -F'[][]' '/parked on exec.fifo/ { s = $2 + 0 } /cgroup limits written/ { printf "%.3f", $2 - s; exit }' <<<"$out")
+    [[ -n $t ]] && limits+=("$t")
+  done
+  median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+  echo "### What isolation costs on \`minidock run\`"
+  echo
+  echo "| cost | ms |"
+  echo "|---|---:|"
+  printf '| seccomp filter (default profile vs \`--security-opt seccomp=unconfined\`, medians) | %.1f |\n' "$(jq -n "($base - $unconf) * 1000")"
+  printf '| cgroup limits (\`-m 64m --cpus 0.5 --pids-limit 64\` vs none, medians) | %.1f |\n' "$(jq -n "($limited - $base) * 1000")"
+  ((${#place[@]})) && printf '| cgroup setup: create the dirs and place the init (MINIDOCK_TRACE, median of %d) | %.2f |\n' "${#place[@]}" "$(median "${place[@]}")"
+  ((${#limits[@]})) && printf '| cgroup limits written (MINIDOCK_TRACE, median of %d) | %.2f |\n' "${#limits[@]}" "$(median "${limits[@]}")"
   echo
 }
 
