@@ -28,6 +28,15 @@ public sealed class Namespaces
 
     public bool NewCgroup { get; private init; }
 
+    /// <summary>A user namespace is to be created (no path): linux.uidMappings/gidMappings are written for it.</summary>
+    public bool NewUser => (Unshare & Clone.NewUser) != 0;
+
+    /// <summary>
+    /// A user namespace is created or joined: then every namespace is entered by the nsexec
+    /// constructor in the child (user first, so the others are owned by it), not on a thread of ours.
+    /// </summary>
+    public bool UsesNsexec => Has("user");
+
     public string? CgroupPath { get; private init; }
 
     public bool Has(string type) => Types.Contains(type);
@@ -51,11 +60,6 @@ public sealed class Namespaces
             if (!types.Add(ns.Type))
             {
                 throw new RuntimeError($"duplicate namespace {ns.Type}");
-            }
-
-            if (ns.Type == "user")
-            {
-                throw new RuntimeError("user namespaces are not supported yet (linux.namespaces has \"user\")");
             }
 
             if (ns.Type == "time")
@@ -88,7 +92,8 @@ public sealed class Namespaces
         return new Namespaces
         {
             Unshare = unshare,
-            Join = join.OrderBy(j => j.Item1 == "mount" ? 1 : 0).ToList(),
+            // The user namespace first (the others are then entered with its privileges), mount last.
+            Join = join.OrderBy(j => j.Item1 == "user" ? 0 : j.Item1 == "mount" ? 2 : 1).ToList(),
             NewCgroup = newCgroup,
             CgroupPath = string.IsNullOrEmpty(cgroupPath) ? null : cgroupPath,
             Types = types,
@@ -115,4 +120,20 @@ public sealed class Namespaces
     }
 
     public IReadOnlyList<int> OpenJoinFds() => Join.Select(j => Sys.Open(j.Path, OpenFlags.RdOnly)).ToList();
+
+    /// <summary>
+    /// For the nsexec path: the namespaces to join, as (path, flag), in the order nsexec.c joins
+    /// them. A cgroup namespace path goes here too: from inside a new user namespace the init could
+    /// no longer join one owned by the host's.
+    /// </summary>
+    public IReadOnlyList<(string Path, int Flag)> NsexecJoins()
+    {
+        var list = Join.Select(j => (j.Path, j.Flag)).ToList();
+        if (CgroupPath is { } cg)
+        {
+            list.Insert(list.FindIndex(j => j.Flag != Clone.NewUser) is var i and >= 0 ? i : list.Count, (cg, Clone.NewCgroup));
+        }
+
+        return list;
+    }
 }

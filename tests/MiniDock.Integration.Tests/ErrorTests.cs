@@ -76,15 +76,22 @@ public sealed class ErrorTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    [Trait(Traits.Runtime, Traits.MiniDock)] // runc implements user namespaces; MiniDock refuses them.
-    public void UserNamespace_IsRefusedClearly()
+    public void UserNamespace_WithoutMappings_IsRefusedClearly()
     {
         var b = _rt.NewBundle("userns").Args("true").AddNamespace("user");
+        var stderr = AssertCreateFails(b, "user");
+        Assert.Contains("uidMappings", stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Mappings_WithoutAUserNamespace_AreRefused()
+    {
+        var b = _rt.NewBundle("nouserns").Args("true");
         var mapping = new JsonObject { ["containerID"] = 0, ["hostID"] = 100000, ["size"] = 65536 };
         b.Linux["uidMappings"] = new JsonArray(mapping.DeepClone());
         b.Linux["gidMappings"] = new JsonArray(mapping.DeepClone());
-        var stderr = AssertCreateFails(b, "user");
-        Assert.Contains("namespace", stderr, StringComparison.OrdinalIgnoreCase);
+        var stderr = AssertCreateFails(b, "uidMappings");
+        Assert.Contains("no user namespace", stderr, StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -6,6 +6,7 @@ namespace MiniDock.Runtime.Init;
 /// One frame on the socket between the runtime (parent) and the re-exec'd init (fd 3).
 /// parent → init: <c>config</c>, then <c>continue</c> after the createRuntime hooks.
 /// init → parent: <c>trace</c> lines, <c>hooks</c> (run prestart/createRuntime now), <c>ready</c>, or <c>error</c>.
+/// For exec into a container with a user namespace the first frame is <c>exec</c> instead (ExecInit).
 /// </summary>
 public sealed class InitMessage
 {
@@ -39,4 +40,13 @@ public sealed class InitMessage
 
     /// <summary>Extra fds (3+N) the caller asked to keep (runc's --preserve-fds).</summary>
     public int PreserveFds { get; set; }
+
+    /// <summary>An <c>exec</c> frame's process (process.json), serialized by <see cref="StateJson.WriteProcess"/>.</summary>
+    public byte[]? ProcessJson { get; set; }
+
+    /// <summary>Parsed on receipt from <see cref="ProcessJson"/>.</summary>
+    public ProcessSpec? Process { get; set; }
+
+    /// <summary>exec: the container shares our mount namespace, so enter its rootfs with chroot.</summary>
+    public bool Chroot { get; set; }
 }

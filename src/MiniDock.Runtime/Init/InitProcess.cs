@@ -31,6 +31,12 @@ public static class InitProcess
         {
             cfg = channel.Receive() ?? throw new RuntimeError("init: no configuration from the runtime");
             ConfigParsed = System.Diagnostics.Stopwatch.GetTimestamp();
+            NsExec.JoinDeferredMount();
+            if (cfg.Type == "exec")
+            {
+                // exec into a container with a user namespace: nsexec.c has entered its namespaces.
+                return ExecInit.Run(channel, cfg);
+            }
 
             // Parsed while the runtime makes our cgroups; "go" says we are inside them.
             if (channel.Receive()?.Type != "go")
@@ -69,7 +75,7 @@ public static class InitProcess
         Sys.Prctl(Prctl.SetDumpable, 0);
 
         // cgroup namespace: only now, after the parent placed us in our cgroups.
-        if (ns.CgroupPath is { } cgPath)
+        if (ns.CgroupPath is { } cgPath && !ns.UsesNsexec)
         {
             var cgfd = Sys.Open(cgPath, OpenFlags.RdOnly);
             Sys.Setns(cgfd, Clone.NewCgroup, $"cgroup {cgPath}");
@@ -85,7 +91,8 @@ public static class InitProcess
         SetNames(spec, trace);
 
         // exec.fifo must be opened before pivot_root hides the state dir; reopened through /proc later.
-        var fifoFd = Sys.Open(cfg.FifoPath!, OpenFlags.Path);
+        // Under a user namespace the runtime sends it (O_PATH) instead: the mapped root cannot walk the state dir.
+        var fifoFd = ns.UsesNsexec ? ReceiveFifo(channel) : Sys.Open(cfg.FifoPath!, OpenFlags.Path);
 
         var rootfs = new RootfsSetup(LinuxSyscalls.Instance, spec, cfg.Rootfs!, cfg.Bundle!, cfg.CgroupPath!, trace);
         rootfs.Prepare();
@@ -148,6 +155,9 @@ public static class InitProcess
             return 127;
         };
     }
+
+    private static int ReceiveFifo(InitChannel channel)
+        => UnixSocket.ReceiveFd(channel.Fd, out _) is var fd and >= 0 ? fd : throw new RuntimeError("init: the runtime sent no exec.fifo fd");
 
     private static void SetNames(RuntimeSpec spec, Trace trace)
     {

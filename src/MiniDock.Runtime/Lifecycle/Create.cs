@@ -71,6 +71,14 @@ public static class Create
                 pid = spawned;
                 store.Save(record);
                 Sys.Check(Libc.mkfifo(store.FifoPath(o.Id), 0x182 /* 0602 */), "mkfifo exec.fifo");
+                if (spec.Linux?.Namespaces?.Any(n => n.Type == "user") == true)
+                {
+                    // The init is root only in its user namespace: it opens the fifo as the host id that
+                    // container root maps to, so that id owns it (as runc chowns exec.fifo).
+                    var (uid, gid) = UserNamespace.HostRoot(spawned);
+                    Sys.Check(Libc.fchownat(Consts.AtFdCwd, store.FifoPath(o.Id), uid, gid, 0), "chown exec.fifo");
+                }
+
                 trace.Step("state.json and exec.fifo written");
             });
             record.Pid = pid;
@@ -134,7 +142,14 @@ public static class Create
     private static int SpawnInit(ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, ICgroupManager cgroup, Trace trace, Action<int> spawned)
     {
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
-        var joinFds = ns.OpenJoinFds();
+        if (ns.UsesNsexec && !NsExec.Available)
+        {
+            throw new RuntimeError("user namespaces need the NativeAOT minidock binary: this build has no nsexec constructor (src/MiniDock.Native/native/nsexec.c)");
+        }
+
+        // With a user namespace the child enters every namespace itself (nsexec.c), from these fds.
+        var nsexecJoins = ns.UsesNsexec ? ns.NsexecJoins() : [];
+        var joinFds = ns.UsesNsexec ? nsexecJoins.Select(j => UserNamespace.OpenNsFd(j.Path)).ToList() : ns.OpenJoinFds();
         var (parentSock, childSock) = Sys.SocketPair();
         var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : o.ConsoleFd;
         var initFd = 3 + o.PreserveFds;
@@ -160,11 +175,24 @@ public static class Create
             fds.Add((3 + i, 3 + i));
         }
 
+        List<string> env = ["DOTNET_EnableDiagnostics=0", $"{InitProcess.FdEnv}={initFd}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"];
+        if (ns.UsesNsexec)
+        {
+            var joins = new List<(int, int)>();
+            for (var i = 0; i < joinFds.Count; i++)
+            {
+                fds.Add((initFd + 2 + i, joinFds[i]));
+                joins.Add((initFd + 2 + i, nsexecJoins[i].Flag));
+            }
+
+            env.Add(UserNamespace.NsexecEnv(initFd, ns.Unshare, joins));
+        }
+
         var request = new SpawnRequest
         {
             Path = Sys.ReadLink("/proc/self/exe"),
             Args = ["minidock", "init"],
-            Env = ["DOTNET_EnableDiagnostics=0", $"{InitProcess.FdEnv}={initFd}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+            Env = env,
             Fds = fds,
         };
 
@@ -174,21 +202,37 @@ public static class Create
         long unshared = 0;
         Exception? error = null;
         trace.Step("spawning the init");
-        var thread = new Thread(() =>
+        if (ns.UsesNsexec)
         {
+            // Nothing to unshare here: the child's constructor does it all, single-threaded.
             try
             {
-                ns.ApplyToThread(joinFds);
-                unshared = System.Diagnostics.Stopwatch.GetTimestamp();
                 pid = Spawn.Start(request);
             }
-            catch (Exception e)
+            catch (SysException e)
             {
                 error = e;
             }
-        }, 256 * 1024);
-        thread.Start();
-        thread.Join();
+        }
+        else
+        {
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    ns.ApplyToThread(joinFds);
+                    unshared = System.Diagnostics.Stopwatch.GetTimestamp();
+                    pid = Spawn.Start(request);
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+            }, 256 * 1024);
+            thread.Start();
+            thread.Join();
+        }
+
         foreach (var fd in joinFds)
         {
             Sys.Close(fd);
@@ -200,6 +244,11 @@ public static class Create
         {
             Sys.Close(parentSock);
             throw error is SysException se ? new RuntimeError($"start init: {se.Message}") : error;
+        }
+
+        if (ns.UsesNsexec)
+        {
+            pid = NsexecHandshake(parentSock, pid, spec, trace);
         }
 
         spawned(pid);
@@ -218,6 +267,14 @@ public static class Create
             }
 
             channel.Send(new InitMessage { Type = "go" });
+            if (ns.UsesNsexec)
+            {
+                // The mapped root cannot walk the 0700 state dir to exec.fifo: it gets an O_PATH fd instead.
+                var fifo = Sys.Open(store.FifoPath(record.Id), OpenFlags.Path);
+                UnixSocket.SendFd(parentSock, fifo, "fifo");
+                Sys.Close(fifo);
+            }
+
             Converse(channel, record, spec, pid, trace);
 
             // Limits go on once the init has built the rootfs (as runc does): the devices cgroup
@@ -240,6 +297,33 @@ public static class Create
         }
 
         return pid;
+    }
+
+    /// <summary>
+    /// nsexec.c's handshake: the maps are written when the child has made its user namespace, and
+    /// the pid that comes back is the init's (the spawned process's CLONE_PARENT child when a pid
+    /// namespace was entered, which is then our child too; the spawned one has exited and is reaped).
+    /// </summary>
+    private static int NsexecHandshake(int parentSock, int spawned, RuntimeSpec spec, Trace trace)
+    {
+        try
+        {
+            var pid = UserNamespace.Handshake(parentSock, spawned, spec.Linux);
+            if (pid != spawned)
+            {
+                Sys.WaitPid(spawned, out _);
+            }
+
+            trace.Step($"nsexec: user namespace set up, init is pid {pid} (spawned {spawned})");
+            return pid;
+        }
+        catch
+        {
+            Libc.kill(spawned, Consts.SigKill);
+            Sys.WaitPid(spawned, out _);
+            Sys.Close(parentSock);
+            throw;
+        }
     }
 
     private static void SendConfig(InitChannel channel, ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, int pid, Trace trace)

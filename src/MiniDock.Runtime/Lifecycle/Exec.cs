@@ -58,6 +58,11 @@ public static class Exec
         }
 
         var nsTypes = (r.Spec.Linux?.Namespaces ?? []).Select(n => n.Type).ToHashSet();
+        if (nsTypes.Contains("user"))
+        {
+            return RunInUserNs(store, r, o, nsTypes, trace);
+        }
+
         var ns = Kinds.Where(k => nsTypes.Contains(k.Spec))
             .Select(k => (k.Proc, Fd: Sys.Open($"/proc/{r.Pid}/ns/{k.Proc}", OpenFlags.RdOnly), k.Flag)).ToList();
         var proxyPair = p.Terminal && o.ConsoleSocket is null ? ConsoleProxy.Pair() : (Ours: -1, Child: -1);
@@ -173,6 +178,11 @@ public static class Exec
             // The process may already have exited; v1 placement happened before the spawn.
         }
 
+        return Finish(o, pid, proxyPair.Ours);
+    }
+
+    private static int Finish(ExecOptions o, int pid, int proxyFd)
+    {
         if (o.PidFile is { } pf)
         {
             Create.WritePidFile(pf, pid);
@@ -183,9 +193,133 @@ public static class Exec
             return 0;
         }
 
-        using var proxy = proxyPair.Ours >= 0 ? ConsoleProxy.Receive(proxyPair.Ours) : null;
+        using var proxy = proxyFd >= 0 ? ConsoleProxy.Receive(proxyFd) : null;
         using var fwd = new SignalForwarder(() => pid);
         Sys.WaitPid(pid, out var status);
         return Sys.ExitCode(status);
+    }
+
+    /// <summary>
+    /// exec into a container with a user namespace: setns(user) needs a single-threaded process,
+    /// so this binary is started as a helper whose nsexec constructor joins the user namespace and
+    /// then the others (native/nsexec.c); <see cref="ExecInit"/> finishes in there and execs the
+    /// process. The helper is placed in the container's cgroups before it may go on, so that what
+    /// it forks into the pid namespace (our child, by CLONE_PARENT) is born in them.
+    /// </summary>
+    private static int RunInUserNs(StateStore store, ContainerRecord r, ExecOptions o, HashSet<string> nsTypes, Trace trace)
+    {
+        if (!NsExec.Available)
+        {
+            throw new RuntimeError("exec into a container with a user namespace needs the NativeAOT minidock binary (no nsexec constructor in this build)");
+        }
+
+        var p = o.Process;
+        var joins = new List<(int Fd, int Flag)> { (UserNamespace.OpenNsFd($"/proc/{r.Pid}/ns/user"), Clone.NewUser) };
+        joins.AddRange(Kinds.Where(k => nsTypes.Contains(k.Spec)).Select(k => (UserNamespace.OpenNsFd($"/proc/{r.Pid}/ns/{k.Proc}"), k.Flag)));
+        var proxyPair = p.Terminal && o.ConsoleSocket is null ? ConsoleProxy.Pair() : (Ours: -1, Child: -1);
+        var consoleFd = o.ConsoleSocket is { } cs ? UnixSocket.Connect(cs) : proxyPair.Child;
+        var (parentSock, childSock) = Sys.SocketPair();
+        var initFd = 3 + o.PreserveFds;
+        var fds = new List<(int, int)>();
+        for (var i = 0; !p.Terminal && o.Stdio is { } stdio && i < stdio.Count && i < 3; i++)
+        {
+            if (stdio[i] >= 0)
+            {
+                fds.Add((i, stdio[i]));
+            }
+        }
+
+        for (var i = 0; i < o.PreserveFds; i++)
+        {
+            fds.Add((3 + i, 3 + i));
+        }
+
+        fds.Add((initFd, childSock));
+        if (consoleFd >= 0)
+        {
+            fds.Add((initFd + 1, consoleFd));
+        }
+
+        var childJoins = new List<(int, int)>();
+        for (var i = 0; i < joins.Count; i++)
+        {
+            fds.Add((initFd + 2 + i, joins[i].Fd));
+            childJoins.Add((initFd + 2 + i, joins[i].Flag));
+        }
+
+        int helper;
+        try
+        {
+            helper = Spawn.Start(new SpawnRequest
+            {
+                Path = Sys.ReadLink("/proc/self/exe"),
+                Args = ["minidock", "init"],
+                Env = ["DOTNET_EnableDiagnostics=0", $"{InitProcess.FdEnv}={initFd}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", UserNamespace.NsexecEnv(initFd, 0, childJoins)],
+                Fds = fds,
+            });
+        }
+        catch (SysException e)
+        {
+            Sys.Close(parentSock);
+            throw new RuntimeError($"exec failed: {e.Message}");
+        }
+        finally
+        {
+            foreach (var (fd, _) in joins)
+            {
+                Sys.Close(fd);
+            }
+
+            Sys.Close(childSock);
+            Sys.Close(consoleFd);
+        }
+
+        var pid = helper;
+        try
+        {
+            StateStore.Cgroup(r).AddProcess(helper);
+            pid = UserNamespace.Handshake(parentSock, helper, r.Spec.Linux);
+            if (pid != helper)
+            {
+                Sys.WaitPid(helper, out _);
+            }
+
+            var channel = new InitChannel(parentSock);
+            channel.Send(new InitMessage
+            {
+                Type = "exec",
+                SpecJson = r.SpecJson,
+                Id = r.Id,
+                Bundle = r.Bundle,
+                Rootfs = r.Rootfs,
+                FifoPath = "",
+                CgroupPath = r.CgroupPath,
+                HostPid = r.Pid,
+                PreserveFds = o.PreserveFds,
+                ConsoleSocket = consoleFd >= 0,
+                ProcessJson = StateJson.WriteProcess(p),
+                Chroot = !nsTypes.Contains("mount"),
+            });
+
+            // EOF: the helper's execve closed its end (close-on-exec), so the process runs.
+            if (channel.Receive() is { } reply)
+            {
+                throw new RuntimeError(reply.Type == "error" ? $"exec failed: {reply.Text}" : $"exec: unexpected {reply.Type} from the helper");
+            }
+        }
+        catch
+        {
+            Libc.kill(pid, Consts.SigKill);
+            Sys.WaitPid(pid, out _);
+            Sys.Close(proxyPair.Ours);
+            throw;
+        }
+        finally
+        {
+            Sys.Close(parentSock);
+        }
+
+        trace.Step($"exec: pid {pid} spawned in {o.Id}'s user namespace (helper {helper})");
+        return Finish(o, pid, proxyPair.Ours);
     }
 }

@@ -29,11 +29,12 @@ public static class Devices
         try
         {
             var listed = spec.Linux?.Devices ?? [];
+            var userns = spec.Linux?.Namespaces?.Any(n => n.Type == "user") == true;
             foreach (var (path, major, minor) in Defaults)
             {
                 if (!listed.Any(d => Same(d.Path, path)))
                 {
-                    Make(sys, rootFd, path, StatMode.IfChr | 0x1b6 /* 0666 */, major, minor, 0, 0);
+                    Make(sys, rootFd, path, StatMode.IfChr | 0x1b6 /* 0666 */, major, minor, 0, 0, userns);
                 }
             }
 
@@ -51,7 +52,7 @@ public static class Devices
                     "p" => StatMode.IfIfo,
                     _ => throw new RuntimeError($"device {d.Path}: unknown type {d.Type}"),
                 };
-                Make(sys, rootFd, d.Path, type | ((d.FileMode ?? 0x1b6) & 0xfff), (uint)d.Major, (uint)d.Minor, d.Uid ?? 0, d.Gid ?? 0);
+                Make(sys, rootFd, d.Path, type | ((d.FileMode ?? 0x1b6) & 0xfff), (uint)d.Major, (uint)d.Minor, d.Uid ?? 0, d.Gid ?? 0, userns && type != StatMode.IfIfo);
             }
 
             foreach (var (link, target) in Links)
@@ -84,13 +85,33 @@ public static class Devices
         }
     }
 
-    private static void Make(ISyscalls sys, int rootFd, string path, uint mode, uint major, uint minor, uint uid, uint gid)
+    /// <summary>
+    /// mknod, or under a user namespace a bind mount of the host's node onto an empty file: mknod
+    /// of a device needs CAP_MKNOD in the initial user namespace, so runc binds (libcontainer's
+    /// bindMountDeviceNode), and so does this. The node keeps the host's owner and mode then.
+    /// </summary>
+    private static void Make(ISyscalls sys, int rootFd, string path, uint mode, uint major, uint minor, uint uid, uint gid, bool bind)
     {
         var (parent, name) = SecureJoin.Parent(rootFd, path);
         try
         {
             // An image may ship its own node or a regular file here: replace it, never write through it.
             Sys.UnlinkAt(parent, name);
+            if (bind)
+            {
+                var fd = SecureJoin.OpenOrCreate(rootFd, path, asFile: true);
+                try
+                {
+                    sys.Mount(path, SecureJoin.FdPath(fd), null, MountFlags.Bind, null);
+                }
+                finally
+                {
+                    Sys.Close(fd);
+                }
+
+                return;
+            }
+
             sys.MknodAt(parent, name, mode, major, minor);
             sys.FchownAt(parent, name, uid, gid);
         }

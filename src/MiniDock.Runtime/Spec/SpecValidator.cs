@@ -57,10 +57,7 @@ public static class SpecValidator
             Security.Seccomp.SeccompFilter.Compile(seccomp);
         }
 
-        if (linux.UidMappings is { Count: > 0 } || linux.GidMappings is { Count: > 0 })
-        {
-            throw new RuntimeError("linux.uidMappings/gidMappings are not supported yet (no user namespaces)");
-        }
+        UserNamespace.Validate(linux, ns, p);
 
         foreach (var m in spec.Mounts ?? [])
         {

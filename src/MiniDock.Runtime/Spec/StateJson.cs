@@ -148,6 +148,13 @@ public static class StateJson
             w.WriteRawValue(spec, skipInputValidation: true);
         }
 
+        if (m.ProcessJson is { } process)
+        {
+            w.WriteBoolean("chroot", m.Chroot);
+            w.WritePropertyName("process");
+            w.WriteRawValue(process, skipInputValidation: true);
+        }
+
         w.WriteEndObject();
     });
 
@@ -175,8 +182,119 @@ public static class StateJson
             m.PreserveFds = e.GetProperty("preserveFds").GetInt32();
         }
 
+        if (e.TryGetProperty("process", out var process))
+        {
+            m.Process = SpecReader.Process(process);
+            m.Chroot = e.GetProperty("chroot").GetBoolean();
+        }
+
         return m;
     }
+
+    /// <summary>
+    /// A process object as config.json spells it (config.md#process), read back by
+    /// <see cref="SpecReader.Process"/>: exec hands it to the helper it starts in a user namespace.
+    /// </summary>
+    public static byte[] WriteProcess(ProcessSpec p) => Build(w =>
+    {
+        static void Strings(Utf8JsonWriter w, string name, IEnumerable<string>? items)
+        {
+            if (items is null)
+            {
+                return;
+            }
+
+            w.WriteStartArray(name);
+            foreach (var i in items)
+            {
+                w.WriteStringValue(i);
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteStartObject();
+        w.WriteBoolean("terminal", p.Terminal);
+        if (p.ConsoleSize is { } cs)
+        {
+            w.WriteStartObject("consoleSize");
+            w.WriteNumber("height", cs.Height);
+            w.WriteNumber("width", cs.Width);
+            w.WriteEndObject();
+        }
+
+        w.WriteStartObject("user");
+        w.WriteNumber("uid", p.User.Uid);
+        w.WriteNumber("gid", p.User.Gid);
+        if (p.User.Umask is { } umask)
+        {
+            w.WriteNumber("umask", umask);
+        }
+
+        if (p.User.AdditionalGids is { } gids)
+        {
+            w.WriteStartArray("additionalGids");
+            foreach (var g in gids)
+            {
+                w.WriteNumberValue(g);
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (p.User.Username is { } username)
+        {
+            w.WriteString("username", username);
+        }
+
+        w.WriteEndObject();
+        Strings(w, "args", p.Args);
+        Strings(w, "env", p.Env);
+        w.WriteString("cwd", p.Cwd);
+        if (p.Capabilities is { } caps)
+        {
+            w.WriteStartObject("capabilities");
+            Strings(w, "bounding", caps.Bounding);
+            Strings(w, "effective", caps.Effective);
+            Strings(w, "inheritable", caps.Inheritable);
+            Strings(w, "permitted", caps.Permitted);
+            Strings(w, "ambient", caps.Ambient);
+            w.WriteEndObject();
+        }
+
+        if (p.Rlimits is { } rlimits)
+        {
+            w.WriteStartArray("rlimits");
+            foreach (var r in rlimits)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", r.Type);
+                w.WriteNumber("hard", r.Hard);
+                w.WriteNumber("soft", r.Soft);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteBoolean("noNewPrivileges", p.NoNewPrivileges);
+        if (p.ApparmorProfile is { } aa)
+        {
+            w.WriteString("apparmorProfile", aa);
+        }
+
+        if (p.OomScoreAdj is { } oom)
+        {
+            w.WriteNumber("oomScoreAdj", oom);
+        }
+
+        if (p.SelinuxLabel is { } se)
+        {
+            w.WriteString("selinuxLabel", se);
+        }
+
+        w.WriteEndObject();
+    });
 
     private static void WriteState(Utf8JsonWriter w, OciState s)
     {

@@ -21,11 +21,21 @@ public sealed class SpecValidatorTests : IDisposable
     public void The_default_spec_is_valid() => SpecValidator.Validate(Valid(), _bundle);
 
     [Fact]
-    public void User_namespaces_are_refused_clearly()
+    public void A_new_user_namespace_without_mappings_is_refused_clearly()
     {
         var s = Valid();
         s.Linux!.Namespaces!.Add(new NamespaceSpec { Type = "user" });
-        Assert.Contains("user namespaces", Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle)).Message);
+        Assert.Contains("uidMappings", Assert.Throws<RuntimeError>(() => SpecValidator.Validate(s, _bundle)).Message);
+    }
+
+    [Fact]
+    public void A_user_namespace_with_mappings_is_valid()
+    {
+        var s = Valid();
+        s.Linux!.Namespaces!.Add(new NamespaceSpec { Type = "user" });
+        s.Linux.UidMappings = [new IdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        s.Linux.GidMappings = [new IdMapping { ContainerID = 0, HostID = 100000, Size = 65536 }];
+        SpecValidator.Validate(s, _bundle);
     }
 
     [Fact]
