@@ -68,12 +68,14 @@ internal sealed class RunFlags
 
     public Option<string[]> CapDrop { get; } = new("--cap-drop") { Description = "drop a Linux capability (or ALL)" };
 
-    public Option<string[]> SecurityOpt { get; } = new("--security-opt") { Description = "no-new-privileges[=true]" };
+    public Option<string[]> SecurityOpt { get; } = new("--security-opt") { Description = "no-new-privileges, seccomp=unconfined|PROFILE.json, systempaths=unconfined" };
+
+    public Option<bool> Privileged { get; } = new("--privileged") { Description = "all capabilities, no seccomp, no masked paths, the host's devices" };
 
     public void AddTo(Command cmd, bool run)
     {
         cmd.Arguments.Add(Image);
-        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, CapAdd, CapDrop, SecurityOpt })
+        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, CapAdd, CapDrop, SecurityOpt, Privileged })
         {
             cmd.Options.Add(o);
         }
@@ -116,13 +118,13 @@ internal sealed class RunFlags
             Labels = [.. p.GetValue(Label) ?? []],
             CapAdd = [.. p.GetValue(CapAdd) ?? []],
             CapDrop = [.. p.GetValue(CapDrop) ?? []],
-            SecurityOpts = [.. p.GetValue(SecurityOpt) ?? []],
+            SecurityOpts = SecurityOpts.Inline(p.GetValue(SecurityOpt) ?? []),
+            Privileged = p.GetValue(Privileged),
         };
 
         // Checked here so that a typo fails before anything is created (Docker's 125 with one line).
         RestartPolicy.Parse(o.Restart);
-        CapabilityFlags.Resolve(o.CapAdd, o.CapDrop);
-        CapabilityFlags.NoNewPrivileges(o.SecurityOpts);
+        SecurityOpts.Check(o);
         foreach (var u in o.Ulimits)
         {
             MiniDock.Containers.Config.Ulimit.Parse(u);

@@ -165,6 +165,16 @@ internal static class ContainerViews
         w.WriteEndObject();
         w.WriteBoolean("AutoRemove", o.AutoRemove);
         w.WriteBoolean("ReadonlyRootfs", o.ReadOnly);
+        w.WriteBoolean("Privileged", o.Privileged);
+        if (o.SecurityOpts.Count > 0)
+        {
+            Strings(w, "SecurityOpt", o.SecurityOpts);
+        }
+        else
+        {
+            w.WriteNull("SecurityOpt");
+        }
+
         w.WriteBoolean("Init", o.Init);
         w.WriteNumber("Memory", o.Memory ?? 0);
         w.WriteNumber("NanoCpus", (long)((o.Cpus ?? 0) * 1e9));

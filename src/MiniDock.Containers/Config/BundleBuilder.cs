@@ -46,6 +46,9 @@ public static class BundleBuilder
         var volumes = MountPlanner.Plan(o.Volumes, image.Volumes);
         var annotations = Annotations(image, o.Labels);
         var (memory, cpuQuota, pids) = Resources(o, inputs.CpuCount ?? Environment.ProcessorCount);
+        var security = SecurityOpts.Parse(o.SecurityOpts);
+        var capabilities = CapabilityFlags.Resolve(o.CapAdd, o.CapDrop, o.Privileged);
+        var seccomp = Seccomp.ContainerSeccomp.For(security, capabilities, o.Privileged, kernel: inputs.KernelVersion);
 
         // 2. The rootfs: the user, then the working directory.
         ResolvedUser user;
@@ -68,6 +71,11 @@ public static class BundleBuilder
             // 3. What lives outside the rootfs: volumes, then the bundle's files.
             var user0 = MountPlanner.Materialize(volumes, inputs);
             var mounts = MountPlanner.All([.. user0.Select(m => m.Mount)], inputs.BundleDir, o.ReadOnly, o.Init ? inputs.InitBinary : null);
+            if (o.Privileged)
+            {
+                mounts = Privileged.Mounts(mounts);
+            }
+
             var namespaces = new List<string> { "pid", "ipc", "uts", "mount" };
             if (!hostNetwork)
             {
@@ -88,8 +96,9 @@ public static class BundleBuilder
                 Args = args,
                 Env = env0,
                 Cwd = cwd,
-                Capabilities = CapabilityFlags.Resolve(o.CapAdd, o.CapDrop),
-                NoNewPrivileges = CapabilityFlags.NoNewPrivileges(o.SecurityOpts),
+                Capabilities = capabilities,
+                NoNewPrivileges = security.NoNewPrivileges,
+                Seccomp = seccomp,
                 Rlimits = rlimits,
                 RootPath = inputs.RootPath,
                 RootReadonly = o.ReadOnly,
@@ -97,14 +106,15 @@ public static class BundleBuilder
                 Mounts = mounts,
                 Annotations = annotations,
                 Namespaces = namespaces,
-                Devices = DockerDefaults.Devices,
+                Devices = o.Privileged ? Privileged.DeviceRules : DockerDefaults.Devices,
+                LinuxDevices = o.Privileged ? Privileged.HostDevices(inputs.HostDevDir ?? "/dev") : [],
                 MemoryLimit = memory,
                 CpuQuota = cpuQuota,
                 CpuPeriod = cpuQuota is null ? null : 100000,
                 PidsLimit = pids,
                 CgroupsPath = inputs.CgroupParent.TrimEnd('/') + "/" + inputs.ContainerId,
-                MaskedPaths = DockerDefaults.MaskedPaths,
-                ReadonlyPaths = DockerDefaults.ReadonlyPaths,
+                MaskedPaths = o.Privileged || security.SystemPathsUnconfined ? [] : DockerDefaults.MaskedPaths,
+                ReadonlyPaths = o.Privileged || security.SystemPathsUnconfined ? [] : DockerDefaults.ReadonlyPaths,
             };
             var json = ConfigJsonWriter.Write(config);
 

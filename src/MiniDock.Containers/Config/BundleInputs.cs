@@ -61,4 +61,10 @@ public sealed class BundleInputs
 
     /// <summary>CPUs on the host, the upper bound of <c>--cpus</c>; null: <see cref="Environment.ProcessorCount"/>.</summary>
     internal int? CpuCount { get; init; }
+
+    /// <summary>The kernel's version for a seccomp profile's minKernel rules; null: this host's.</summary>
+    internal Seccomp.KernelVersion? KernelVersion { get; init; }
+
+    /// <summary>Where <c>--privileged</c> finds the host's devices; null: /dev.</summary>
+    internal string? HostDevDir { get; init; }
 }

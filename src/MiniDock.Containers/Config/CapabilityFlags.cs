@@ -1,18 +1,31 @@
+using MiniDock.Native;
 using MiniDock.Runtime;
 using MiniDock.Runtime.Security;
 
 namespace MiniDock.Containers.Config;
 
 /// <summary>
-/// <c>--cap-add</c>, <c>--cap-drop</c> and <c>--security-opt no-new-privileges</c>, as Docker reads them
+/// <c>--cap-add</c>, <c>--cap-drop</c> and <c>--privileged</c>, as Docker reads them
 /// (https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities): Docker's default set,
-/// minus the drops (ALL drops every one), plus the adds (ALL adds every one the kernel knows); names with or without
-/// CAP_, any case; an unknown name is an error before anything is created.
+/// minus the drops (ALL drops every one), plus the adds (ALL adds every one there is, <see cref="Grantable"/>); names
+/// with or without CAP_, any case; an unknown name is an error before anything is created. <c>--privileged</c> gets
+/// every capability whatever the other flags say (moby's caps.TweakCapabilities). <c>--security-opt</c> is <see cref="SecurityOpts"/>.
 /// </summary>
 public static class CapabilityFlags
 {
-    public static IReadOnlyList<string> Resolve(IReadOnlyList<string> add, IReadOnlyList<string> drop)
+    public static IReadOnlyList<string> Resolve(IReadOnlyList<string> add, IReadOnlyList<string> drop, bool privileged = false)
     {
+        if (privileged)
+        {
+            // Names are still checked: Docker refuses an unknown one with --privileged too.
+            foreach (var name in add.Concat(drop).Where(n => !IsAll(n)))
+            {
+                Canonical(name);
+            }
+
+            return Grantable();
+        }
+
         if (add.Count == 0 && drop.Count == 0)
         {
             return DockerDefaults.Capabilities;
@@ -33,7 +46,7 @@ public static class CapabilityFlags
 
         foreach (var a in add)
         {
-            foreach (var name in IsAll(a) ? Capabilities.Names : [Canonical(a)])
+            foreach (var name in IsAll(a) ? Grantable() : [Canonical(a)])
             {
                 if (!set.Contains(name))
                 {
@@ -45,27 +58,35 @@ public static class CapabilityFlags
         return set;
     }
 
-    /// <summary>True for <c>no-new-privileges</c> or <c>no-new-privileges=true</c>; other options are refused clearly.</summary>
-    public static bool NoNewPrivileges(IReadOnlyList<string> securityOpts)
+    /// <summary>
+    /// "Every capability": those this kernel has (cap_last_cap) that MiniDock can pass on, i.e. that are in our own
+    /// bounding set. Docker lists the kernel's, which fails the start where the engine itself runs with fewer (a
+    /// nested or restricted host: capset(2) cannot grant a capability outside the bounding set).
+    /// </summary>
+    internal static IReadOnlyList<string> Grantable()
     {
-        var on = false;
-        foreach (var opt in securityOpts)
-        {
-            var (key, value) = opt.IndexOfAny([':', '=']) is var i and > 0 ? (opt[..i], opt[(i + 1)..]) : (opt, "true");
-            if (key != "no-new-privileges")
-            {
-                throw new ContainerException($"--security-opt {opt}: not supported yet (only no-new-privileges)");
-            }
+        var last = Math.Min(Caps.LastCap(), Capabilities.Names.Length - 1);
+        var bounding = OwnBoundingSet();
+        return [.. Capabilities.Names.Take(last + 1).Where((_, bit) => (bounding & (1UL << bit)) != 0)];
+    }
 
-            on = value switch
+    private static ulong OwnBoundingSet()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
             {
-                "true" => true,
-                "false" => false,
-                _ => throw new ContainerException($"--security-opt {opt}: want no-new-privileges[=true|false]"),
-            };
+                if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
+                {
+                    return ulong.Parse(line.AsSpan(7).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
         }
 
-        return on;
+        return ulong.MaxValue;
     }
 
     private static bool IsAll(string name) => string.Equals(name, "ALL", StringComparison.OrdinalIgnoreCase);

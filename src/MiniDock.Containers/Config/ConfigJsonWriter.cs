@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Containers.Config;
 
@@ -55,6 +56,12 @@ internal sealed class OciConfig
     public required IReadOnlyList<string> MaskedPaths { get; init; }
 
     public required IReadOnlyList<string> ReadonlyPaths { get; init; }
+
+    /// <summary>linux.devices: the device nodes to create besides the runtime's defaults (the host's, with --privileged).</summary>
+    public IReadOnlyList<OciDevice> LinuxDevices { get; init; } = [];
+
+    /// <summary>linux.seccomp, resolved for this container (Seccomp/ContainerSeccomp); null: unconfined.</summary>
+    public SeccompSpec? Seccomp { get; init; }
 }
 
 /// <summary>
@@ -212,6 +219,96 @@ internal static class ConfigJsonWriter
         w.WriteEndArray();
         Strings(w, "maskedPaths", c.MaskedPaths);
         Strings(w, "readonlyPaths", c.ReadonlyPaths);
+        LinuxDevices(w, c.LinuxDevices);
+        if (c.Seccomp is { } seccomp)
+        {
+            Seccomp(w, seccomp);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void LinuxDevices(Utf8JsonWriter w, IReadOnlyList<OciDevice> devices)
+    {
+        if (devices.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartArray("devices");
+        foreach (var d in devices)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", d.Path);
+            w.WriteString("type", d.Type);
+            w.WriteNumber("major", d.Major);
+            w.WriteNumber("minor", d.Minor);
+            w.WriteNumber("fileMode", d.FileMode);
+            w.WriteNumber("uid", d.Uid);
+            w.WriteNumber("gid", d.Gid);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>linux.seccomp (config-linux.md#seccomp): optional fields only when set, args only on rules that have them.</summary>
+    private static void Seccomp(Utf8JsonWriter w, SeccompSpec s)
+    {
+        w.WriteStartObject("seccomp");
+        w.WriteString("defaultAction", s.DefaultAction);
+        if (s.DefaultErrnoRet is { } defaultErrno)
+        {
+            w.WriteNumber("defaultErrnoRet", defaultErrno);
+        }
+
+        Strings(w, "architectures", s.Architectures ?? []);
+        if (s.Flags is { Count: > 0 } flags)
+        {
+            Strings(w, "flags", flags);
+        }
+
+        if (s.ListenerPath is { Length: > 0 } listener)
+        {
+            w.WriteString("listenerPath", listener);
+        }
+
+        if (s.ListenerMetadata is { Length: > 0 } metadata)
+        {
+            w.WriteString("listenerMetadata", metadata);
+        }
+
+        w.WriteStartArray("syscalls");
+        foreach (var call in s.Syscalls ?? [])
+        {
+            w.WriteStartObject();
+            Strings(w, "names", call.Names);
+            w.WriteString("action", call.Action);
+            if (call.ErrnoRet is { } errno)
+            {
+                w.WriteNumber("errnoRet", errno);
+            }
+
+            if (call.Args is { Count: > 0 } args)
+            {
+                w.WriteStartArray("args");
+                foreach (var a in args)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("index", a.Index);
+                    w.WriteNumber("value", a.Value);
+                    w.WriteNumber("valueTwo", a.ValueTwo);
+                    w.WriteString("op", a.Op);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

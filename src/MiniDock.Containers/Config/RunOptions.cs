@@ -88,8 +88,14 @@ public sealed class RunOptions
     /// <summary><c>--cap-drop</c> names (ALL drops every default first; --cap-add then adds back).</summary>
     public List<string> CapDrop { get; set; } = [];
 
-    /// <summary><c>--security-opt</c> values; <c>no-new-privileges[=true]</c> is the one understood here.</summary>
+    /// <summary>
+    /// <c>--security-opt</c> values (<see cref="Config.SecurityOpts"/>): no-new-privileges, seccomp=unconfined|builtin|{profile
+    /// JSON, inlined from the file by the CLI}, systempaths=unconfined, apparmor=unconfined, label=disable.
+    /// </summary>
     public List<string> SecurityOpts { get; set; } = [];
+
+    /// <summary><c>--privileged</c>: every capability, no seccomp, no masked paths, the host's devices (<see cref="Config.Privileged"/>).</summary>
+    public bool Privileged { get; set; }
 
     /// <summary><c>--label</c> values (KEY=VALUE), added to the image's labels.</summary>
     public List<string> Labels { get; set; } = [];

@@ -62,6 +62,7 @@ public static class RunOptionsJson
             List(w, "CapAdd", o.CapAdd);
             List(w, "CapDrop", o.CapDrop);
             List(w, "SecurityOpts", o.SecurityOpts);
+            w.WriteBoolean("Privileged", o.Privileged);
             w.WriteEndObject();
         }
 
@@ -103,6 +104,7 @@ public static class RunOptionsJson
             CapAdd = L(e, "CapAdd"),
             CapDrop = L(e, "CapDrop"),
             SecurityOpts = L(e, "SecurityOpts"),
+            Privileged = B(e, "Privileged"),
         };
     }
 

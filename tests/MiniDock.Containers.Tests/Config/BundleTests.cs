@@ -34,7 +34,7 @@ public sealed class BundleTests : IDisposable
         Assert.Equal("/app", p.Cwd);
         Assert.False(p.NoNewPrivileges);
         Assert.Null(p.OomScoreAdj);
-        Assert.Null(spec.Linux!.Seccomp);
+        Assert.Equal("SCMP_ACT_ERRNO", spec.Linux!.Seccomp!.DefaultAction); // Docker's default profile
     }
 
     [Fact]

@@ -22,14 +22,23 @@ public sealed class CapabilityFlagsTests
     }
 
     [Fact]
-    public void Unknown_names_and_options_are_errors()
+    public void Unknown_names_are_errors()
     {
         Assert.Throws<ContainerException>(() => CapabilityFlags.Resolve(["NOPE"], []));
-        Assert.Throws<ContainerException>(() => CapabilityFlags.NoNewPrivileges(["seccomp=unconfined"]));
-        Assert.Throws<ContainerException>(() => CapabilityFlags.NoNewPrivileges(["no-new-privileges=maybe"]));
-        Assert.True(CapabilityFlags.NoNewPrivileges(["no-new-privileges"]));
-        Assert.True(CapabilityFlags.NoNewPrivileges(["no-new-privileges:true"]));
-        Assert.False(CapabilityFlags.NoNewPrivileges(["no-new-privileges=false"]));
-        Assert.False(CapabilityFlags.NoNewPrivileges([]));
+        Assert.Throws<ContainerException>(() => CapabilityFlags.Resolve([], ["NOPE"], privileged: true));
+    }
+
+    [Fact]
+    public void Privileged_gets_every_capability_of_this_kernel_whatever_the_other_flags()
+    {
+        // Every capability of this kernel that we hold ourselves (a nested test host may lack some).
+        var last = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var bounding = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapBnd:", StringComparison.Ordinal))[7..].Trim();
+        var mask = ulong.Parse(bounding, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        var caps = CapabilityFlags.Resolve(["NET_ADMIN"], ["ALL"], privileged: true);
+        Assert.Equal(System.Numerics.BitOperations.PopCount(mask & ((2UL << last) - 1)), caps.Count);
+        Assert.Equal(caps.Order(StringComparer.Ordinal), CapabilityFlags.Resolve(["ALL"], []).Order(StringComparer.Ordinal));
+        Assert.Contains("CAP_SYS_ADMIN", caps);
+        Assert.Contains("CAP_CHOWN", caps);
     }
 }
