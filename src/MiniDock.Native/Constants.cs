@@ -87,6 +87,8 @@ public static class SysNo
     public const long CloseRange = 436;
     public const long Openat2 = 437;
     public const long PidfdSendSignal = 424;
+    public const long OpenTree = 428;
+    public const long MountSetattr = 442;
 }
 
 /// <summary>prctl(2) options.</summary>

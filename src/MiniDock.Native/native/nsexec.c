@@ -135,10 +135,42 @@ static void become_root(void)
         nsexec_fail("setgroups");
 }
 
+/*
+ * The exec shim (ExeGuard.cs, Exec.cs): `exec` into a container spawns this binary from a read-only
+ * detached mount with EXECSHIM_ENV="ERRFD:PATH" instead of spawning PATH directly, so that a PATH that
+ * resolves to /proc/self/exe (itself, or as a #! interpreter) re-runs that read-only copy rather than the
+ * host's writable binary (CVE-2019-5736). Here, before anything else: forget the variable, and execve
+ * PATH with our argv and environment; namespaces, credentials, capabilities, rlimits and the seccomp
+ * filter were all set by the spawning thread and survive both execs. On failure the errno goes to ERRFD
+ * (a close-on-exec pipe: EOF tells the parent that PATH runs).
+ */
+#define EXECSHIM_ENV "_MINIDOCK_EXECSHIM"
+
+static void minidock_execshim(char **argv)
+{
+    const char *value = getenv(EXECSHIM_ENV);
+    if (value == NULL)
+        return;
+    char *colon = NULL;
+    long errfd = strtol(value, &colon, 10);
+    if (colon == NULL || *colon != ':')
+        _exit(127);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", colon + 1);
+    unsetenv(EXECSHIM_ENV);
+    /* dup2 in posix_spawn cleared the flag: the container's program must not inherit the pipe. */
+    fcntl((int)errfd, F_SETFD, FD_CLOEXEC);
+    execve(path, argv, environ);
+    int err = errno;
+    write_all((int)errfd, &err, sizeof(err));
+    _exit(127);
+}
+
 __attribute__((constructor)) static void minidock_nsexec(int argc, char **argv, char **envp)
 {
     (void)argc;
     (void)envp;
+    minidock_execshim(argv);
     const char *value = getenv(NSEXEC_ENV);
     if (value == NULL)
         return;

@@ -190,7 +190,9 @@ public static class Create
 
         var request = new SpawnRequest
         {
-            Path = Sys.ReadLink("/proc/self/exe"),
+            // From a read-only detached mount of this binary: the init is this binary until it execs the
+            // container's program, and a program that resolves to /proc/self/exe must not get a writable host binary.
+            Path = ExeGuard.Path ?? Sys.ReadLink("/proc/self/exe"),
             Args = ["minidock", "init"],
             Env = env,
             Fds = fds,

@@ -70,6 +70,11 @@ public static class Exec
         var cgroup = StateStore.Cgroup(r);
         var v1Dirs = cgroup.Directories.Where(d => !d.Contains("/unified", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "tasks"))).ToList();
 
+        // Through the exec shim (ExeGuard, nsexec.c) where the binary has one: opened here, in our own mount
+        // and pid namespaces, where /proc/self is us.
+        var shim = NsExec.Available ? ExeGuard.Path : null;
+        var (errRead, errWrite) = shim is null ? (-1, -1) : Sys.Pipe();
+        var viaShim = false;
         var pid = 0;
         Exception? error = null;
         var thread = new Thread(() =>
@@ -140,7 +145,7 @@ public static class Exec
                 Sys.CloseRangeCloExec(3 + o.PreserveFds);
                 ProcessSecurity.Apply(p, caps, lastCap, seccomp);
                 ProcessSecurity.InstallLateSeccomp(p, seccomp);
-                pid = Spawn.Start(new SpawnRequest
+                var direct = new SpawnRequest
                 {
                     Path = path,
                     Args = p.Args,
@@ -148,7 +153,27 @@ public static class Exec
                     Opens = opens,
                     Fds = fds,
                     NewSession = p.Terminal,
-                });
+                };
+                try
+                {
+                    // The shim execs PATH at once (CVE-2019-5736: see ExeGuard); it reports a failed execve on the pipe.
+                    var errFd = 3 + o.PreserveFds;
+                    pid = shim is null ? Spawn.Start(direct) : Spawn.Start(new SpawnRequest
+                    {
+                        Path = shim,
+                        Args = p.Args,
+                        Env = [.. p.Env ?? [], $"{ExeGuard.ShimEnv}={errFd}:{path}"],
+                        Opens = opens,
+                        Fds = [.. fds, (errFd, errWrite)],
+                        NewSession = p.Terminal,
+                    });
+                    viaShim = shim is not null;
+                }
+                catch (SysException e) when (shim is not null && e.Errno == 2 /* ENOENT */)
+                {
+                    // No /proc in the container to reach the shim through: spawn the program itself.
+                    pid = Spawn.Start(direct);
+                }
             }
             catch (Exception e)
             {
@@ -163,6 +188,14 @@ public static class Exec
         }
 
         Sys.Close(consoleFd);
+        Sys.Close(errWrite);
+        if (error is null && viaShim && ShimError(errRead) is { } errno)
+        {
+            Sys.WaitPid(pid, out _);
+            error = new SysException($"exec {p.Args[0]}", errno);
+        }
+
+        Sys.Close(errRead);
         if (error is not null)
         {
             throw error is SysException se ? new RuntimeError($"exec failed: {se.Message}") : error;
@@ -179,6 +212,25 @@ public static class Exec
         }
 
         return Finish(o, pid, proxyPair.Ours);
+    }
+
+    /// <summary>The errno the exec shim wrote before exiting 127, or null at EOF (its execve succeeded).</summary>
+    private static int? ShimError(int fd)
+    {
+        Span<byte> buf = stackalloc byte[4];
+        var got = 0;
+        while (got < 4)
+        {
+            var n = Sys.Read(fd, buf[got..]);
+            if (n <= 0)
+            {
+                break;
+            }
+
+            got += n;
+        }
+
+        return got == 4 ? BitConverter.ToInt32(buf) : null;
     }
 
     private static int Finish(ExecOptions o, int pid, int proxyFd)
@@ -252,7 +304,7 @@ public static class Exec
         {
             helper = Spawn.Start(new SpawnRequest
             {
-                Path = Sys.ReadLink("/proc/self/exe"),
+                Path = ExeGuard.Path ?? Sys.ReadLink("/proc/self/exe"),
                 Args = ["minidock", "init"],
                 Env = ["DOTNET_EnableDiagnostics=0", $"{InitProcess.FdEnv}={initFd}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", UserNamespace.NsexecEnv(initFd, 0, childJoins)],
                 Fds = fds,

@@ -68,6 +68,43 @@ public sealed class EscapeTests(SandboxFixture sandbox, ITestOutputHelper output
         Assert.Equal(137, fg.Wait(TimeSpan.FromSeconds(30)).ExitCode);
     }
 
+    /// <summary>
+    /// CVE-2019-5736: a container whose program is <c>/proc/self/exe</c>, or an exec'd <c>#!/proc/self/exe</c> script,
+    /// makes the kernel run MiniDock's own binary inside the container; another container process must then not be
+    /// able to write to it through <c>/proc/PID/exe</c>. O_TRUNC asks for write access to the mount before the file's
+    /// ETXTBSY, so "Read-only file system" proves the binary is reached only through a read-only mount, not merely
+    /// busy while it runs (after which the write would go through).
+    /// </summary>
+    [Fact]
+    public void The_minidock_binary_run_inside_a_container_cannot_be_written_through_proc_exe()
+    {
+        var image = _cli.Pulled(sandbox);
+        var hostBinary = File.ReadAllBytes(MinidockCli.Binary);
+
+        // The sandbox image is static busybox: lend it the host's loader and libc, read-only, so that our binary runs in it.
+        string[] libs = [.. new[] { "/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu" }.Where(Directory.Exists).SelectMany(d => new[] { "-v", $"{d}:{d}:ro" })];
+        _cli.RunDetached([.. libs, "-i", "--name", "cve", image, "/proc/self/exe", "login", "-u", "x", "--password-stdin", "127.0.0.1:1"]);
+        Assert.Equal("exe", _cli.Ok("exec", "cve", "cat", "/proc/1/comm").Stdout.Trim());
+        var pid1 = _cli.Run("exec", "cve", "sh", "-c", "echo pwned > /proc/1/exe");
+        Assert.NotEqual(0, pid1.ExitCode);
+        Assert.Contains("Read-only file system", pid1.Stderr, StringComparison.Ordinal);
+
+        // exec of a #!/proc/self/exe script: the interpreter the kernel runs is the exec shim's read-only copy.
+        var script = Path.Combine(_cli.Dir, "evil");
+        File.WriteAllText(script, "#!/proc/self/exe login\n"); // argv: /proc/self/exe login /evil ARGS...
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        _cli.Ok("cp", script, "cve:/evil");
+        // login --password-stdin waits for its stdin: a pipe that sleep holds open keeps the process there.
+        using var evilExec = new RunningCommand("/bin/sh", ["-c", "sleep 20 | \"$MINIDOCK\" exec -i cve /evil -u y --password-stdin"], _cli.ShellEnv(), _cli.Dir);
+        var evil = _cli.Run("exec", "cve", "sh", "-c",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do for p in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $p/cmdline)\" in '/proc/self/exe login /evil '*) echo pwned > $p/exe; exit $?;; esac; done; sleep 0.2; done; echo 'no /evil process' >&2; exit 99");
+        Assert.True(evil.ExitCode is not 0 and not 99, evil.Describe());
+        Assert.Contains("Read-only file system", evil.Stderr, StringComparison.Ordinal);
+
+        _cli.Ok("rm", "-f", "cve");
+        Assert.True(hostBinary.AsSpan().SequenceEqual(File.ReadAllBytes(MinidockCli.Binary)), "the host binary is unchanged");
+    }
+
     private static string[] Fds(int pid) =>
         [.. Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(f => f!)];
 
