@@ -59,6 +59,10 @@ public static class UserCli
         root.Subcommands.Add(Commands.VolumeCommand.Build());
         root.Subcommands.Add(Commands.MountCommand.Build());
         root.Subcommands.Add(Commands.MountCommand.Build(unmount: true));
+        root.Subcommands.Add(Commands.PauseCommand.Build());
+        root.Subcommands.Add(Commands.PauseCommand.Build(pause: false));
+        root.Subcommands.Add(Commands.UpdateCommand.Build());
+        root.Subcommands.Add(Commands.StatsCommand.Build());
         root.Subcommands.Add(Commands.InfoCommand.Build());
         root.Subcommands.Add(new Command("runtime", "The runc-compatible OCI runtime (same as invoking bin/minidock-runtime)"));
         return root.Parse(args).Invoke();

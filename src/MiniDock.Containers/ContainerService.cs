@@ -41,7 +41,7 @@ public sealed class Launched
 /// sees a dead owner and a dead process and does that cleanup itself, recording that the exit status was lost.
 /// Every change that must not interleave (launch, finalize, remove) holds the container directory's flock.
 /// </remarks>
-public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb images, IContentStore content, LayerStore layers)
+public sealed partial class ContainerService(DataRoot root, ContainerDb db, ImageDb images, IContentStore content, LayerStore layers)
 {
     /// <summary>Exit code recorded when nobody was left to see the real one.</summary>
     public const int LostExitCode = 255;
@@ -490,6 +490,12 @@ public sealed class ContainerService(DataRoot root, ContainerDb db, ImageDb imag
 
         MarkStoppedByUser(row.Id);
         TrySignal(row, sig, all: false);
+        if (s == ContainerState.Paused)
+        {
+            // Docker's kill of a paused container: the signal is queued, then the thaw delivers it.
+            ThawQuietly(row);
+        }
+
         if (sig == Consts.SigKill)
         {
             Processes.WaitGone(row.Pid, (ulong)row.PidStart, 10_000);

@@ -14,6 +14,7 @@ internal static class ContainerCommand
         {
             PsCommand.Build("ls"), RmCommand.Build(), InspectCommand.Build(), Prune(), StartCommand.Build(), StopCommand.Build(),
             StopCommand.Build(restart: true), KillCommand.Build(), LogsCommand.Build(), WaitCommand.Build(),
+            PauseCommand.Build(), PauseCommand.Build(pause: false), UpdateCommand.Build(), StatsCommand.Build(),
         };
         return cmd;
     }

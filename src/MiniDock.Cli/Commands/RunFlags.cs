@@ -12,6 +12,7 @@ internal sealed class RunFlags
         "--name", "-e", "--env", "--env-file", "-v", "--volume", "-w", "--workdir", "-u", "--user", "--entrypoint", "-h", "--hostname",
         "-m", "--memory", "--cpus", "--pids-limit", "--network", "--net", "--stop-timeout", "--stop-signal", "--ulimit", "--restart",
         "--platform", "-l", "--label", "--cap-add", "--cap-drop", "--security-opt",
+        "--memory-reservation", "--memory-swap", "--memory-swappiness", "--cpu-shares", "-c", "--cpu-period", "--cpu-quota", "--cpuset-cpus", "--cpuset-mems", "--blkio-weight",
     };
 
     public Argument<string> Image { get; } = new("image") { Description = "the image to run" };
@@ -45,6 +46,9 @@ internal sealed class RunFlags
     public Option<string?> Cpus { get; } = new("--cpus") { Description = "number of CPUs (e.g. 1.5)" };
 
     public Option<long?> PidsLimit { get; } = new("--pids-limit") { Description = "maximum number of processes" };
+
+    /// <summary>--memory-reservation, --memory-swap, --cpu-shares, --cpuset-cpus… (<see cref="ResourceFlags"/>).</summary>
+    public ResourceFlags ResourceLimits { get; } = new();
 
     public Option<bool> ReadOnly { get; } = new("--read-only") { Description = "mount the root filesystem read-only" };
 
@@ -80,6 +84,7 @@ internal sealed class RunFlags
             cmd.Options.Add(o);
         }
 
+        ResourceLimits.AddTo(cmd);
         if (run)
         {
             cmd.Options.Add(Detach);
@@ -123,6 +128,7 @@ internal sealed class RunFlags
         };
 
         // Checked here so that a typo fails before anything is created (Docker's 125 with one line).
+        ResourceLimits.Read(p, o);
         RestartPolicy.Parse(o.Restart);
         SecurityOpts.Check(o);
         foreach (var u in o.Ulimits)

@@ -178,6 +178,7 @@ internal static class ContainerViews
         w.WriteBoolean("Init", o.Init);
         w.WriteNumber("Memory", o.Memory ?? 0);
         w.WriteNumber("NanoCpus", (long)((o.Cpus ?? 0) * 1e9));
+        ResourceViews.WriteHostConfig(w, o);
         if (o.PidsLimit is { } pl)
         {
             w.WriteNumber("PidsLimit", pl);

@@ -39,7 +39,7 @@ internal static class RuntimeCli
                      CreateCommand.Build(g), StartCommand.Build(g), RunCommand.Build(g), StateCommand.Build(g),
                      ListCommand.Build(g), KillCommand.Build(g), DeleteCommand.Build(g), ExecCommand.Build(g),
                      PsCommand.Build(g), PauseCommand.Build(g, pause: true), PauseCommand.Build(g, pause: false),
-                     SpecCommand.Build(g), FeaturesCommand.Build(g),
+                     SpecCommand.Build(g), FeaturesCommand.Build(g), UpdateCommand.Build(g),
                  })
         {
             root.Subcommands.Add(cmd);

@@ -11,8 +11,6 @@ namespace MiniDock.Containers.Config;
 /// </summary>
 public static class BundleBuilder
 {
-    private const long MinMemory = 6 << 20;
-
     public static BundleResult Build(BundleInputs inputs)
     {
         var o = inputs.Options;
@@ -45,7 +43,7 @@ public static class BundleBuilder
         var rlimits = Rlimits(o.Ulimits, inputs);
         var volumes = MountPlanner.Plan(o.Volumes, image.Volumes);
         var annotations = Annotations(image, o.Labels);
-        var (memory, cpuQuota, pids) = Resources(o, inputs.CpuCount ?? Environment.ProcessorCount);
+        var resources = MiniDock.Containers.Resources.ResourceLimits.ToSpec(o, inputs.CpuCount ?? Environment.ProcessorCount);
         var security = SecurityOpts.Parse(o.SecurityOpts);
         var capabilities = CapabilityFlags.Resolve(o.CapAdd, o.CapDrop, o.Privileged);
         var seccomp = Seccomp.ContainerSeccomp.For(security, capabilities, o.Privileged, kernel: inputs.KernelVersion);
@@ -108,10 +106,7 @@ public static class BundleBuilder
                 Namespaces = namespaces,
                 Devices = o.Privileged ? Privileged.DeviceRules : DockerDefaults.Devices,
                 LinuxDevices = o.Privileged ? Privileged.HostDevices(inputs.HostDevDir ?? "/dev") : [],
-                MemoryLimit = memory,
-                CpuQuota = cpuQuota,
-                CpuPeriod = cpuQuota is null ? null : 100000,
-                PidsLimit = pids,
+                Resources = resources,
                 CgroupsPath = inputs.CgroupParent.TrimEnd('/') + "/" + inputs.ContainerId,
                 MaskedPaths = o.Privileged || security.SystemPathsUnconfined ? [] : DockerDefaults.MaskedPaths,
                 ReadonlyPaths = o.Privileged || security.SystemPathsUnconfined ? [] : DockerDefaults.ReadonlyPaths,
@@ -284,32 +279,6 @@ public static class BundleBuilder
         }
 
         return [.. map];
-    }
-
-    /// <summary>
-    /// linux.resources as Docker sets them: memory.limit from <c>-m</c> (Docker's 6 MiB minimum), cpu quota over a
-    /// 100 ms period from <c>--cpus</c> (0.01 up to the host's CPUs), pids.limit from <c>--pids-limit</c> (≤ 0: none).
-    /// </summary>
-    private static (long? Memory, long? CpuQuota, long? Pids) Resources(RunOptions o, int cpuCount)
-    {
-        long? memory = null;
-        if (o.Memory is { } m && m != 0)
-        {
-            memory = m >= MinMemory ? m : throw new ContainerException("Minimum memory limit allowed is 6MB");
-        }
-
-        long? quota = null;
-        if (o.Cpus is { } c && c != 0)
-        {
-            if (double.IsNaN(c) || c < 0.01 || c > cpuCount)
-            {
-                throw new ContainerException($"range of CPUs is from 0.01 to {cpuCount}.00, as there are only {cpuCount} CPUs available");
-            }
-
-            quota = (long)Math.Round(c * 100000);
-        }
-
-        return (memory, quota, o.PidsLimit is > 0 ? o.PidsLimit : null);
     }
 
     private static void WriteAtomic(string path, byte[] bytes)

@@ -43,13 +43,8 @@ internal sealed class OciConfig
 
     public required IReadOnlyList<DeviceRule> Devices { get; init; }
 
-    public long? MemoryLimit { get; init; }
-
-    public long? CpuQuota { get; init; }
-
-    public ulong? CpuPeriod { get; init; }
-
-    public long? PidsLimit { get; init; }
+    /// <summary>linux.resources' memory, cpu, pids and blockIO sections (<see cref="MiniDock.Containers.Resources.ResourceLimits.ToSpec"/>).</summary>
+    public MiniDock.Runtime.Spec.ResourcesSpec? Resources { get; init; }
 
     public required string CgroupsPath { get; init; }
 
@@ -184,28 +179,7 @@ internal static class ConfigJsonWriter
         }
 
         w.WriteEndArray();
-        if (c.MemoryLimit is { } mem)
-        {
-            w.WriteStartObject("memory");
-            w.WriteNumber("limit", mem);
-            w.WriteEndObject();
-        }
-
-        if (c.CpuQuota is { } quota)
-        {
-            w.WriteStartObject("cpu");
-            w.WriteNumber("quota", quota);
-            w.WriteNumber("period", c.CpuPeriod ?? 100000);
-            w.WriteEndObject();
-        }
-
-        if (c.PidsLimit is { } pids)
-        {
-            w.WriteStartObject("pids");
-            w.WriteNumber("limit", pids);
-            w.WriteEndObject();
-        }
-
+        MiniDock.Containers.Resources.ResourcesJsonWriter.Write(w, c.Resources);
         w.WriteEndObject();
         w.WriteString("cgroupsPath", c.CgroupsPath);
         w.WriteStartArray("namespaces");

@@ -64,6 +64,36 @@ public sealed class RunOptions
     /// <summary><c>--pids-limit</c>.</summary>
     public long? PidsLimit { get; set; }
 
+    /// <summary><c>--memory-reservation</c> in bytes: the soft limit the kernel reclaims down to under pressure.</summary>
+    public long? MemoryReservation { get; set; }
+
+    /// <summary><c>--memory-swap</c>: memory plus swap in bytes, -1 unlimited; defaulted to 2×<c>-m</c> at create, as Docker.</summary>
+    public long? MemorySwap { get; set; }
+
+    /// <summary><c>--memory-swappiness</c> 0..100 (cgroup v1 only).</summary>
+    public long? MemorySwappiness { get; set; }
+
+    /// <summary><c>--oom-kill-disable</c> (cgroup v1 only).</summary>
+    public bool OomKillDisable { get; set; }
+
+    /// <summary><c>--cpu-shares</c>: the relative CPU weight (1024 is the default share).</summary>
+    public long? CpuShares { get; set; }
+
+    /// <summary><c>--cpu-period</c> in µs (CFS), exclusive with <c>--cpus</c>.</summary>
+    public long? CpuPeriod { get; set; }
+
+    /// <summary><c>--cpu-quota</c> in µs per period (CFS), exclusive with <c>--cpus</c>.</summary>
+    public long? CpuQuota { get; set; }
+
+    /// <summary><c>--cpuset-cpus</c>, e.g. "0-2,4".</summary>
+    public string? CpusetCpus { get; set; }
+
+    /// <summary><c>--cpuset-mems</c>, e.g. "0".</summary>
+    public string? CpusetMems { get; set; }
+
+    /// <summary><c>--blkio-weight</c> 10..1000.</summary>
+    public long? BlkioWeight { get; set; }
+
     /// <summary><c>--network</c>: none (default until networking lands) or host.</summary>
     public string Network { get; set; } = "none";
 

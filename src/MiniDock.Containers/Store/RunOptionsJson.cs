@@ -48,6 +48,8 @@ public static class RunOptionsJson
                 w.WriteNumber("PidsLimit", p);
             }
 
+            Resources.ResourceOptionsJson.Write(w, o);
+
             w.WriteString("Network", o.Network);
             Str(w, "StopSignal", o.StopSignal);
             if (o.StopTimeout is { } t)
@@ -73,7 +75,7 @@ public static class RunOptionsJson
     {
         using var doc = JsonDocument.Parse(json);
         var e = doc.RootElement;
-        return new RunOptions
+        var o = new RunOptions
         {
             Image = S(e, "Image") ?? "",
             Name = S(e, "Name"),
@@ -106,6 +108,8 @@ public static class RunOptionsJson
             SecurityOpts = L(e, "SecurityOpts"),
             Privileged = B(e, "Privileged"),
         };
+        Resources.ResourceOptionsJson.Read(e, o);
+        return o;
     }
 
     internal static void Str(Utf8JsonWriter w, string name, string? value)

@@ -39,7 +39,18 @@ public interface ICgroupManager
     /// </summary>
     long OomKills();
 
-    /// <summary>Sends <paramref name="signal"/> to every process in the cgroup.</summary>
+    /// <summary>
+    /// The cgroup's counters now (CPU time, memory, pids, block I/O), for <c>stats</c>; a controller that is
+    /// absent reads as zero. Readers live with each driver's controller files.
+    /// </summary>
+    CgroupStats Stats();
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to every process in the cgroup. SIGKILL leaves nothing behind and
+    /// nothing frozen: v2 uses <c>cgroup.kill</c> where the kernel has it (5.14+), which also reaches
+    /// processes forked meanwhile; v1 freezes, signals each task, then thaws (runc's signalAllProcesses),
+    /// so a paused container dies too.
+    /// </summary>
     void Signal(int signal);
 
     /// <summary>Kills everything left, then removes the directories this container created.</summary>

@@ -23,6 +23,9 @@ public enum LifecycleOp
     Exec,
     Pause,
     Resume,
+
+    /// <summary>runc update: change the cgroup limits of a live container.</summary>
+    Update,
 }
 
 public static class ContainerStateMachine
@@ -40,6 +43,7 @@ public static class ContainerStateMachine
         (LifecycleOp.Exec, ContainerStatus.Running) => true,
         (LifecycleOp.Pause, ContainerStatus.Running) => true,
         (LifecycleOp.Resume, ContainerStatus.Paused) => true,
+        (LifecycleOp.Update, ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused) => true,
         _ => false,
     };
 
@@ -54,6 +58,7 @@ public static class ContainerStateMachine
                 LifecycleOp.Exec => $"cannot exec in container {id}: it is {Name(status)}, not running",
                 LifecycleOp.Kill => $"cannot kill container {id}: it is {Name(status)}",
                 LifecycleOp.Pause => $"cannot pause container {id}: it is {Name(status)}, not running",
+                LifecycleOp.Update => $"cannot update container {id}: it is {Name(status)}",
                 _ => $"cannot resume container {id}: it is {Name(status)}, not paused",
             });
         }

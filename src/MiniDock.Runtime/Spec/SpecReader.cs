@@ -119,6 +119,9 @@ public static class SpecReader
         }),
     };
 
+    /// <summary>A linux.resources object on its own: what runc's <c>update --resources FILE</c> reads.</summary>
+    public static ResourcesSpec ReadResources(JsonElement r) => r.ValueKind == JsonValueKind.Object ? Resources(r) : throw new JsonException("resources must be a JSON object");
+
     private static ResourcesSpec Resources(JsonElement r) => new()
     {
         Devices = List(r, "devices", d => new DeviceCgroupRule { Allow = Bool(d, "allow"), Type = Str(d, "type"), Major = OptI64(d, "major"), Minor = OptI64(d, "minor"), Access = Str(d, "access") }),

@@ -71,4 +71,56 @@ public sealed class V2ManagerTests : IDisposable
         Assert.False(Directory.Exists(Mount + _path));
         Assert.False(Directory.Exists(Mount + "/minidock-unit"), "the parent this manager created must go too");
     }
+
+    /// <summary>Also skips on kernels before 5.14, which have no cgroup.kill.</summary>
+    public sealed class CgroupKillFactAttribute : FactAttribute
+    {
+        public CgroupKillFactAttribute()
+        {
+            Skip = new Cgroup2FactAttribute().Skip ?? (Environment.OSVersion.Version < new Version(5, 14) ? "cgroup.kill needs Linux 5.14+" : null);
+        }
+    }
+
+    [CgroupKillFact]
+    public void Cgroup_kill_ends_a_frozen_cgroup_with_its_forks_and_leaves_nothing_frozen()
+    {
+        var cg = new V2Manager(Mount, _path);
+        cg.Create();
+        Assert.True(File.Exists(Mount + _path + "/cgroup.kill"), "a 5.14+ kernel gives every non-root cgroup a cgroup.kill");
+
+        // A shell whose children are in the cgroup too: cgroup.kill must reach every one of them.
+        var sh = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 60 & sleep 60 & wait"]) { UseShellExecute = false })!;
+        _children.Add(sh);
+        cg.AddProcess(sh.Id);
+        var deadline = Environment.TickCount64 + 5000;
+        while (cg.Pids().Count < 3 && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
+        var pids = cg.Pids();
+        Assert.True(pids.Count >= 3, $"the shell and its two sleeps are in the cgroup: {string.Join(',', pids)}");
+        var stats = cg.Stats();
+        Assert.True(stats.Pids == 0 || stats.Pids == (ulong)pids.Count, $"pids.current {stats.Pids} (0 where the pids controller is not on this tree)");
+        cg.Freeze();
+        Assert.True(cg.IsFrozen());
+
+        cg.Signal(Consts.SigKill); // cgroup.kill, while frozen: v2's freezer lets SIGKILL through
+        Assert.True(sh.WaitForExit(5000), "cgroup.kill did not end the frozen shell");
+        deadline = Environment.TickCount64 + 5000;
+        while (cg.Pids().Count > 0 && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
+        Assert.Empty(cg.Pids());
+        foreach (var pid in pids)
+        {
+            Assert.False(File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), $"{pid} survived cgroup.kill");
+        }
+
+        cg.Thaw();
+        cg.Destroy();
+        Assert.False(Directory.Exists(Mount + _path));
+    }
 }

@@ -39,6 +39,24 @@ internal static class Blkio
         Throttle(dir, "blkio.throttle.write_iops_device", b.ThrottleWriteIOPSDevice);
     }
 
+    /// <summary>
+    /// Bytes read and written, from the first service-bytes file with device lines, in runc's order: CFQ's
+    /// blkio.io_service_bytes_recursive, BFQ's, then the throttle layer's (which every blk-mq kernel counts).
+    /// </summary>
+    public static (ulong Read, ulong Write) Stats(string dir)
+    {
+        foreach (var file in new[] { "blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive", "blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes" })
+        {
+            var lines = CgroupStats.Lines(dir, file).Where(l => l.Contains(':', StringComparison.Ordinal)).ToList();
+            if (lines.Count > 0)
+            {
+                return CgroupStats.ParseIoServiceBytes(lines);
+            }
+        }
+
+        return (0, 0);
+    }
+
     private static void Throttle(string dir, string file, List<ThrottleDevice>? list)
     {
         foreach (var t in list ?? [])

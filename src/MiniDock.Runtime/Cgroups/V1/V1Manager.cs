@@ -145,13 +145,32 @@ public sealed class V1Manager : ICgroupManager
 
     public long OomKills() => _mounts.TryGetValue("memory", out var m) ? Memory.OomKills(Dir(m)) : 0;
 
+    public CgroupStats Stats()
+    {
+        var (usage, inactive, limit) = _mounts.TryGetValue("memory", out var m) ? Memory.Stats(Dir(m)) : (0UL, 0UL, (ulong?)null);
+        var (pids, pidsLimit) = _mounts.TryGetValue("pids", out var p) ? V1.Pids.Stats(Dir(p)) : (0UL, (ulong?)null);
+        var (read, write) = _mounts.TryGetValue("blkio", out var b) ? Blkio.Stats(Dir(b)) : (0UL, 0UL);
+        return new CgroupStats
+        {
+            CpuUsageNs = _mounts.TryGetValue("cpuacct", out var c) ? Cpuacct.UsageNs(Dir(c)) : 0,
+            MemoryUsage = usage,
+            InactiveFile = inactive,
+            MemoryLimit = limit,
+            Pids = pids,
+            PidsLimit = pidsLimit,
+            BlockRead = read,
+            BlockWrite = write,
+        };
+    }
+
     public void Signal(int signal)
     {
-        var frozen = signal == Consts.SigKill && _mounts.ContainsKey("freezer") && !IsFrozen();
-        if (frozen)
+        // SIGKILL: freeze first so nothing forks while we walk the list, then thaw, which is also what lets
+        // the tasks of an already paused container die (a v1 frozen task does not act on SIGKILL until thawed).
+        var kill = signal == Consts.SigKill && _mounts.ContainsKey("freezer");
+        if (kill && !IsFrozen())
         {
-            // Freeze first so nothing forks while we walk the list.
-            try { Freeze(); } catch (RuntimeError) { frozen = false; }
+            try { Freeze(); } catch (RuntimeError) { kill = false; }
         }
 
         foreach (var pid in Pids())
@@ -159,7 +178,7 @@ public sealed class V1Manager : ICgroupManager
             Libc.kill(pid, signal);
         }
 
-        if (frozen)
+        if (kill)
         {
             Thaw();
         }

@@ -8,6 +8,9 @@ internal static class Cpu
     /// <summary>Maps shares [2, 262144] onto weight [1, 10000] (runc's ConvertCPUSharesToCgroupV2Value).</summary>
     public static ulong SharesToWeight(ulong shares) => shares == 0 ? 0 : 1 + ((shares - 2) * 9999 / 262142);
 
+    /// <summary>cpu.stat's <c>usage_usec</c> in nanoseconds (the file exists even without the cpu controller).</summary>
+    public static ulong UsageNs(string dir) => (ulong)Math.Max(0, CgroupFs.KeyedValue(System.IO.Path.Combine(dir, "cpu.stat"), "usage_usec")) * 1000;
+
     public static void Apply(string dir, CpuSpec c)
     {
         if (c.Shares is { } shares && shares != 0)

@@ -23,6 +23,9 @@ internal static class Io
         Max(dir, "wiops", b.ThrottleWriteIOPSDevice);
     }
 
+    /// <summary>io.stat's rbytes and wbytes, summed over devices.</summary>
+    public static (ulong Read, ulong Write) Stats(string dir) => CgroupStats.ParseIoStat(CgroupStats.Lines(dir, "io.stat"));
+
     private static void Max(string dir, string key, List<ThrottleDevice>? list)
     {
         foreach (var t in list ?? [])

@@ -11,6 +11,12 @@ internal static class Memory
     /// <summary>memory.events' <c>oom_kill</c> counter; 0 when the memory controller is not enabled here.</summary>
     public static long OomKills(string dir) => CgroupFs.KeyedValue(System.IO.Path.Combine(dir, "memory.events"), "oom_kill");
 
+    /// <summary>memory.current, memory.stat's <c>inactive_file</c>, and memory.max (null: "max").</summary>
+    public static (ulong Usage, ulong InactiveFile, ulong? Limit) Stats(string dir)
+        => (CgroupStats.ReadNumber(dir, "memory.current"),
+            (ulong)Math.Max(0, CgroupFs.KeyedValue(System.IO.Path.Combine(dir, "memory.stat"), "inactive_file")),
+            CgroupStats.ReadLimit(dir, "memory.max"));
+
     public static void Apply(string dir, MemorySpec m)
     {
         if (m.Limit is { } limit && limit != 0)

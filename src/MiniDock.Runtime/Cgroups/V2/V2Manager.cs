@@ -101,6 +101,28 @@ public sealed class V2Manager : ICgroupManager
 
     public long OomKills() => Memory.OomKills(Dir);
 
+    public CgroupStats Stats()
+    {
+        var (usage, inactive, limit) = Memory.Stats(Dir);
+        var (read, write) = Io.Stats(Dir);
+        return new CgroupStats
+        {
+            CpuUsageNs = V2.Cpu.UsageNs(Dir),
+            MemoryUsage = usage,
+            InactiveFile = inactive,
+            MemoryLimit = limit,
+            Pids = CgroupStats.ReadNumber(Dir, "pids.current"),
+            PidsLimit = CgroupStats.ReadLimit(Dir, "pids.max"),
+            BlockRead = read,
+            BlockWrite = write,
+        };
+    }
+
+    /// <summary>
+    /// SIGKILL goes through <c>cgroup.kill</c> (kernel 5.14+): the kernel kills every task, forks in flight
+    /// included, and a frozen task too (v2's freezer lets fatal signals through), so neither a freeze nor a
+    /// pid walk is needed. Other signals, and older kernels, walk cgroup.procs.
+    /// </summary>
     public void Signal(int signal)
     {
         if (signal == Consts.SigKill && File.Exists(System.IO.Path.Combine(Dir, "cgroup.kill")))
