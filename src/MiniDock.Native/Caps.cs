@@ -32,6 +32,21 @@ public static unsafe class Caps
         Sys.Check(Libc.syscall(SysNo.Capset, (nint)hdr, (nint)data, 0, 0, 0, 0), "capset");
     }
 
+    /// <summary>This thread's bounding set (prctl CAP_BSET_READ for each capability up to <paramref name="lastCap"/>).</summary>
+    public static ulong Bounding(int lastCap)
+    {
+        ulong set = 0;
+        for (var c = 0; c <= lastCap; c++)
+        {
+            if (Libc.prctl(Prctl.CapBsetRead, (nuint)c, 0, 0, 0) == 1)
+            {
+                set |= 1UL << c;
+            }
+        }
+
+        return set;
+    }
+
     /// <summary>Drops every capability not in <paramref name="keep"/> from this thread's bounding set.</summary>
     public static void LimitBounding(ulong keep, int lastCap)
     {

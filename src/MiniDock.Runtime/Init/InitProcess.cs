@@ -148,7 +148,17 @@ public static class InitProcess
             // fds first: a profile installed by Apply may refuse close_range. Signals last, as
             // nothing managed may run after .NET's handlers are gone (a GC suspension uses a signal).
             Sys.CloseRangeCloExec(3 + cfg.PreserveFds);
-            ProcessSecurity.Apply(process, caps, lastCap, seccomp);
+            try
+            {
+                ProcessSecurity.Apply(process, caps, lastCap, seccomp);
+            }
+            catch (Exception e) when (e is RuntimeError or SysException)
+            {
+                // `start` has returned: nobody reads the runtime's socket any more, the process's stderr is the one voice left.
+                Console.Error.WriteLine($"minidock init: {e.Message}");
+                return 1;
+            }
+
             Sys.ResetSignals();
             ProcessSecurity.InstallLateSeccomp(process, seccomp);
             Spawn.Exec(path, process.Args!, process.Env ?? []);

@@ -44,6 +44,8 @@ public static class Create
         var bundle = Path.GetFullPath(o.Bundle);
         var spec = LoadSpec(bundle, out var raw);
         SpecValidator.Validate(spec, bundle);
+        var lastCap = Caps.LastCap();
+        Security.Capabilities.RequireHeld(Security.Capabilities.Parse(spec.Process?.Capabilities, lastCap), Caps.Bounding(lastCap));
         trace.Step($"config.json read and validated ({bundle})");
 
         store.CreateDir(o.Id);

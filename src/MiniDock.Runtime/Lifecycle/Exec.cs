@@ -50,6 +50,7 @@ public static class Exec
 
         var lastCap = Caps.LastCap();
         var caps = Capabilities.Parse(p.Capabilities, lastCap);
+        Capabilities.RequireHeld(caps, Caps.Bounding(lastCap));
         var rlimits = Rlimits.Parse(p.Rlimits);
         var seccomp = r.Spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
         if (p.Terminal && o.ConsoleSocket is null && o.Detach)

@@ -45,6 +45,22 @@ public static class Capabilities
         return m;
     }
 
+    /// <summary>
+    /// Fails <c>create</c> when the process would need a capability that the runtime itself cannot grant: one
+    /// missing from our own bounding set (a host or a supervisor that dropped it, e.g. CAP_SYS_RESOURCE in some
+    /// sandboxes) can never be raised again, so capset in the init would fail at <c>start</c>, after the
+    /// caller stopped listening. Bounding itself may name more: the kernel only lets it shrink, as runc does.
+    /// </summary>
+    public static void RequireHeld(Sets s, ulong held)
+    {
+        var missing = (s.Effective | s.Permitted | s.Inheritable | s.Ambient) & ~held;
+        if (missing != 0)
+        {
+            var names = Enumerable.Range(0, 64).Where(c => (missing & (1UL << c)) != 0).Select(c => c < Names.Length ? Names[c] : $"capability {c}");
+            throw new RuntimeError($"process.capabilities: {string.Join(", ", names)} not held by the runtime (missing from its bounding set), so the container cannot have it");
+        }
+    }
+
     /// <summary>Parses every set, so that an unknown name fails <c>create</c> rather than the exec.</summary>
     public static Sets Parse(CapabilitiesSpec? c, int lastCap) => c is null
         ? new Sets(0, 0, 0, 0, 0)
