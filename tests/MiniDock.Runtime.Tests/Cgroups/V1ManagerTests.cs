@@ -12,7 +12,7 @@ namespace MiniDock.Runtime.Tests.Cgroups;
 public sealed class V1ManagerTests : IDisposable
 {
     private const long Mib = 1024 * 1024;
-    private readonly string _path = $"/minidock-unit/{Guid.NewGuid():N}";
+    private readonly string _path = $"/minidock-unit-v1/{Guid.NewGuid():N}";
     private readonly List<Process> _children = [];
     private V1Manager? _cg;
 
