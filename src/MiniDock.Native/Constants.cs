@@ -77,6 +77,7 @@ public static class SysNo
     public const long RtSigaction = 13;
     public const long RtSigprocmask = 14;
     public const long Setresuid = 117;
+    public const long Bpf = 321;
     public const long Setresgid = 119;
     public const long Setgroups = 116;
     public const long Capget = 125;

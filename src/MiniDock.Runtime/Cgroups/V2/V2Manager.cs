@@ -5,9 +5,10 @@ namespace MiniDock.Runtime.Cgroups.V2;
 
 /// <summary>
 /// cgroup v2 (unified): one directory; the controllers it needs are enabled in every ancestor's
-/// cgroup.subtree_control on the way down. Devices are not filtered here: v2 needs an eBPF program
-/// for that, which this engine does not load yet (the device nodes it creates are still limited to
-/// the spec's list).
+/// cgroup.subtree_control on the way down. Devices are filtered as v1 does, by the allowlist in
+/// linux.resources.devices plus the default devices, compiled into a BPF_PROG_TYPE_CGROUP_DEVICE program
+/// attached to the directory (<see cref="Devices"/>; v2 has no devices.allow file: see
+/// Documentation/admin-guide/cgroup-v2.rst, "Device controller").
 /// </summary>
 public sealed class V2Manager : ICgroupManager
 {
@@ -77,6 +78,8 @@ public sealed class V2Manager : ICgroupManager
         {
             CgroupFs.Write(Dir, $"hugetlb.{h.PageSize}.max", h.Limit.ToString());
         }
+
+        Devices.Apply(Dir, r.Devices);
 
         foreach (var (key, value) in r.Unified ?? [])
         {
