@@ -49,4 +49,12 @@ public sealed class InitMessage
 
     /// <summary>exec: the container shares our mount namespace, so enter its rootfs with chroot.</summary>
     public bool Chroot { get; set; }
+
+    /// <summary>
+    /// linux.seccomp compiled by create while the init booted (8 bytes per BPF instruction), so that the init only
+    /// installs it; null: compile from the spec (exec helpers, or no profile).
+    /// </summary>
+    public byte[]? SeccompProgram { get; set; }
+
+    public uint SeccompFlags { get; set; }
 }

@@ -128,7 +128,8 @@ public static class InitProcess
         var path = LookPath(process.Args![0], process.Env);
         var lastCap = Caps.LastCap();
         var caps = Capabilities.Parse(process.Capabilities, lastCap);
-        var seccomp = spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
+        var seccomp = cfg.SeccompProgram is { } compiled ? CompiledFilter.FromBytes(compiled, cfg.SeccompFlags)
+            : spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
         trace.Step($"init ready: will exec {path}");
 
         channel.Send(new InitMessage { Type = "ready" });

@@ -3,6 +3,7 @@ using System.Text.Json;
 using MiniDock.Native;
 using MiniDock.Runtime.Cgroups;
 using MiniDock.Runtime.Init;
+using MiniDock.Runtime.Security.Seccomp;
 using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Runtime.Lifecycle;
@@ -43,7 +44,7 @@ public static class Create
         StateStore.ValidateId(o.Id);
         var bundle = Path.GetFullPath(o.Bundle);
         var spec = LoadSpec(bundle, out var raw);
-        SpecValidator.Validate(spec, bundle);
+        SpecValidator.Validate(spec, bundle, compileSeccomp: false);
         var lastCap = Caps.LastCap();
         Security.Capabilities.RequireHeld(Security.Capabilities.Parse(spec.Process?.Capabilities, lastCap), Caps.Bounding(lastCap));
         trace.Step($"config.json read and validated ({bundle})");
@@ -331,8 +332,19 @@ public static class Create
     }
 
     private static void SendConfig(InitChannel channel, ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, int pid, Trace trace)
-        => channel.Send(new InitMessage
+    {
+        // Compiled here, while the init boots, rather than before the spawn and again in the init: a bad profile
+        // still fails create (the init is killed and everything undone), and a good one costs the critical path nothing.
+        var seccomp = spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
+        if (seccomp is not null)
         {
+            trace.Step($"seccomp compiled: {seccomp.Program.Length} BPF instructions");
+        }
+
+        channel.Send(new InitMessage
+        {
+            SeccompProgram = seccomp?.ToBytes(),
+            SeccompFlags = seccomp?.Flags ?? 0,
             Type = "config",
             SpecJson = record.SpecJson,
             Id = record.Id,
@@ -346,6 +358,7 @@ public static class Create
             ConsoleSocket = o.ConsoleSocket is not null || o.ConsoleFd >= 0,
             PreserveFds = o.PreserveFds,
         });
+    }
 
     private static void Converse(InitChannel channel, ContainerRecord record, RuntimeSpec spec, int pid, Trace trace)
     {

@@ -8,7 +8,10 @@ namespace MiniDock.Runtime.Spec;
 /// </summary>
 public static class SpecValidator
 {
-    public static void Validate(RuntimeSpec spec, string bundle)
+    /// <param name="spec">The parsed config.json.</param>
+    /// <param name="bundle">The bundle directory root.path is relative to.</param>
+    /// <param name="compileSeccomp">False where the caller compiles linux.seccomp itself later (create does it while the init boots).</param>
+    public static void Validate(RuntimeSpec spec, string bundle, bool compileSeccomp = true)
     {
         if (string.IsNullOrEmpty(spec.OciVersion) || !spec.OciVersion.StartsWith("1.", StringComparison.Ordinal))
         {
@@ -52,7 +55,7 @@ public static class SpecValidator
             throw new RuntimeError("hostname is set but the container has no uts namespace: it would rename the host");
         }
 
-        if (linux.Seccomp is { } seccomp)
+        if (compileSeccomp && linux.Seccomp is { } seccomp)
         {
             Security.Seccomp.SeccompFilter.Compile(seccomp);
         }

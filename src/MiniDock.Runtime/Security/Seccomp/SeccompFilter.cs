@@ -39,4 +39,38 @@ public static class SeccompFilter
 }
 
 /// <summary>A compiled seccomp program and the flags to install it with.</summary>
-public sealed record CompiledFilter(SockFilter[] Program, uint Flags);
+public sealed record CompiledFilter(SockFilter[] Program, uint Flags)
+{
+    /// <summary>struct sock_filter as the kernel lays it out (u16 code, u8 jt, u8 jf, u32 k; little endian), to hand the program to the init.</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new byte[Program.Length * 8];
+        for (var i = 0; i < Program.Length; i++)
+        {
+            var f = Program[i];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 8), f.Code);
+            bytes[(i * 8) + 2] = f.Jt;
+            bytes[(i * 8) + 3] = f.Jf;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((i * 8) + 4), f.K);
+        }
+
+        return bytes;
+    }
+
+    public static CompiledFilter FromBytes(byte[] bytes, uint flags)
+    {
+        if (bytes.Length % 8 != 0)
+        {
+            throw new RuntimeError($"seccomp: a compiled program of {bytes.Length} bytes is not whole instructions");
+        }
+
+        var program = new SockFilter[bytes.Length / 8];
+        for (var i = 0; i < program.Length; i++)
+        {
+            var b = bytes.AsSpan(i * 8, 8);
+            program[i] = new SockFilter(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(b), b[2], b[3], System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b[4..]));
+        }
+
+        return new CompiledFilter(program, flags);
+    }
+}
