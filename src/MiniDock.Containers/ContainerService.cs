@@ -84,6 +84,12 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
             State = "created",
             Driver = ChooseDriver(),
         };
+        if (!string.IsNullOrEmpty(o.UsernsRemap) && row.Driver == "vfs")
+        {
+            // The vfs driver copies the layers as they are; a remapped container would need every copied file chowned.
+            throw new ContainerException("--userns-remap needs the overlay storage driver (idmapped layers); the vfs driver is in use here");
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -201,7 +207,15 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
 
     /// <summary>The snapshotter chosen when the container was created (no probe: the choice is recorded).</summary>
     public ISnapshotter SnapshotterOf(ContainerRow row)
-        => row.Driver == "vfs" ? new CopySnapshotter() : new OverlaySnapshotter { Volatile = RunOptionsJson.Read(row.Options).AutoRemove };
+    {
+        if (row.Driver == "vfs")
+        {
+            return new CopySnapshotter();
+        }
+
+        var o = RunOptionsJson.Read(row.Options);
+        return new OverlaySnapshotter { Volatile = o.AutoRemove, Remap = UsernsRemap.Parse(o.UsernsRemap) };
+    }
 
     /// <summary>
     /// The storage driver for new containers: MINIDOCK_STORAGE_DRIVER, else the overlayfs probe's verdict, which is
@@ -274,6 +288,7 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
         Trace.Step($"{snap.Name} rootfs mounted at {rootfs}");
         var previous = ResolvedConfig.Parse(row.Resolved);
         var fresh = new HashSet<string>(StringComparer.Ordinal);
+        var remap = (snap as OverlaySnapshotter)?.Remap;
         BundleResult bundle;
         try
         {
@@ -291,7 +306,15 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
                         fresh.Add(name);
                     }
 
-                    return Volumes.Create(name, anonymous: IsAnonymousName(name)).Mountpoint;
+                    var mountpoint = Volumes.Create(name, anonymous: IsAnonymousName(name)).Mountpoint;
+                    if (fresh.Contains(name) && remap is not null)
+                    {
+                        // A new volume belongs to the remapped root, as with Docker's userns-remap.
+                        Libc.fchownat(Consts.AtFdCwd, mountpoint, remap.HostUid, remap.HostGid, 0);
+                        IdmappedLayers.GrantTraverse(Path.GetDirectoryName(mountpoint)!, remap);
+                    }
+
+                    return mountpoint;
                 },
                 InitBinary = o.Init ? FindTini() : null,
                 ExistingAnonymousVolumes = previous?.Mounts.Where(m => m.Anonymous && m.Name is not null).ToDictionary(m => m.Destination, m => m.Name!),

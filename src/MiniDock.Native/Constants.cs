@@ -89,6 +89,7 @@ public static class SysNo
     public const long Openat2 = 437;
     public const long PidfdSendSignal = 424;
     public const long OpenTree = 428;
+    public const long MoveMount = 429;
     public const long MountSetattr = 442;
 }
 

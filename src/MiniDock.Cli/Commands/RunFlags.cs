@@ -12,7 +12,7 @@ internal sealed class RunFlags
         "--name", "-e", "--env", "--env-file", "-v", "--volume", "-w", "--workdir", "-u", "--user", "--entrypoint", "-h", "--hostname",
         "-m", "--memory", "--cpus", "--pids-limit", "--network", "--net", "--stop-timeout", "--stop-signal", "--ulimit", "--restart",
         "--platform", "-l", "--label", "--cap-add", "--cap-drop", "--security-opt",
-        "--memory-reservation", "--memory-swap", "--memory-swappiness", "--cpu-shares", "-c", "--cpu-period", "--cpu-quota", "--cpuset-cpus", "--cpuset-mems", "--blkio-weight",
+        "--userns-remap", "--memory-reservation", "--memory-swap", "--memory-swappiness", "--cpu-shares", "-c", "--cpu-period", "--cpu-quota", "--cpuset-cpus", "--cpuset-mems", "--blkio-weight",
     };
 
     public Argument<string> Image { get; } = new("image") { Description = "the image to run" };
@@ -76,10 +76,12 @@ internal sealed class RunFlags
 
     public Option<bool> Privileged { get; } = new("--privileged") { Description = "all capabilities, no seccomp, no masked paths, the host's devices" };
 
+    public Option<string?> UsernsRemap { get; } = new("--userns-remap") { Description = "run in a new user namespace: HOSTID:SIZE, 'default' or a user from /etc/subuid" };
+
     public void AddTo(Command cmd, bool run)
     {
         cmd.Arguments.Add(Image);
-        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, CapAdd, CapDrop, SecurityOpt, Privileged })
+        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, CapAdd, CapDrop, SecurityOpt, Privileged, UsernsRemap })
         {
             cmd.Options.Add(o);
         }
@@ -125,6 +127,7 @@ internal sealed class RunFlags
             CapDrop = [.. p.GetValue(CapDrop) ?? []],
             SecurityOpts = SecurityOpts.Inline(p.GetValue(SecurityOpt) ?? []),
             Privileged = p.GetValue(Privileged),
+            UsernsRemap = MiniDock.Containers.Config.UsernsRemap.Resolve(p.GetValue(UsernsRemap))?.ToString(),
         };
 
         // Checked here so that a typo fails before anything is created (Docker's 125 with one line).

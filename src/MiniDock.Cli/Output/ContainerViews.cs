@@ -166,6 +166,7 @@ internal static class ContainerViews
         w.WriteBoolean("AutoRemove", o.AutoRemove);
         w.WriteBoolean("ReadonlyRootfs", o.ReadOnly);
         w.WriteBoolean("Privileged", o.Privileged);
+        w.WriteString("UsernsRemap", o.UsernsRemap ?? ""); // MiniDock's: Docker's remap is daemon-wide, not in HostConfig
         if (o.SecurityOpts.Count > 0)
         {
             Strings(w, "SecurityOpt", o.SecurityOpts);

@@ -47,12 +47,18 @@ public static class BundleBuilder
         var security = SecurityOpts.Parse(o.SecurityOpts);
         var capabilities = CapabilityFlags.Resolve(o.CapAdd, o.CapDrop, o.Privileged);
         var seccomp = Seccomp.ContainerSeccomp.For(security, capabilities, o.Privileged, kernel: inputs.KernelVersion);
+        var remap = UsernsRemap.Parse(o.UsernsRemap);
 
         // 2. The rootfs: the user, then the working directory.
         ResolvedUser user;
         using (var rootfs = new RootfsFiles(inputs.RootPath))
         {
             user = UserResolver.Resolve(o.User ?? image.User, rootfs);
+            if (remap is not null)
+            {
+                CheckMapped(user, remap);
+            }
+
             var env0 = EnvBuilder.Build(hostname, o.Tty, image.Env, o.EnvFiles, o.Env, inputs.CallerEnv, user.Home);
             if (cwd != "/")
             {
@@ -75,6 +81,11 @@ public static class BundleBuilder
             }
 
             var namespaces = new List<string> { "pid", "ipc", "uts", "mount" };
+            if (remap is not null)
+            {
+                namespaces.Insert(0, "user");
+            }
+
             if (!hostNetwork)
             {
                 namespaces.Add("network");
@@ -110,6 +121,7 @@ public static class BundleBuilder
                 CgroupsPath = inputs.CgroupParent.TrimEnd('/') + "/" + inputs.ContainerId,
                 MaskedPaths = o.Privileged || security.SystemPathsUnconfined ? [] : DockerDefaults.MaskedPaths,
                 ReadonlyPaths = o.Privileged || security.SystemPathsUnconfined ? [] : DockerDefaults.ReadonlyPaths,
+                UserNamespaceMap = remap,
             };
             var json = ConfigJsonWriter.Write(config);
 
@@ -117,6 +129,15 @@ public static class BundleBuilder
             WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostnameFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hostname(hostname)));
             WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostsFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hosts(hostNetwork, inputs.HostHostsFile)));
             WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.ResolvConfFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.ResolvConf(hostNetwork, inputs.HostResolvConf)));
+            if (remap is not null)
+            {
+                // Bind-mounted into the container: its root (host uid HostUid) owns them, as a container's root owns them in Docker.
+                foreach (var f in new[] { MountPlanner.HostnameFile, MountPlanner.HostsFile, MountPlanner.ResolvConfFile })
+                {
+                    Libc.fchownat(Consts.AtFdCwd, Path.Combine(inputs.BundleDir, f), remap.HostUid, remap.HostGid, 0);
+                }
+            }
+
             WriteAtomic(Path.Combine(inputs.BundleDir, "config.json"), json);
 
             return new BundleResult
@@ -148,6 +169,26 @@ public static class BundleBuilder
         args.AddRange(entrypoint);
         args.AddRange(cmd);
         return args.Count > 0 ? args : throw new ContainerException("no command specified");
+    }
+
+    /// <summary>
+    /// Under <c>--userns-remap</c> the process's uid, gid and supplementary gids must be inside the mapped range: the
+    /// kernel could not switch to an unmapped id (setresuid EINVAL), which would fail inside the init after start.
+    /// </summary>
+    internal static void CheckMapped(ResolvedUser user, UsernsRemap remap)
+    {
+        if (!remap.MapsUid(user.Uid))
+        {
+            throw new ContainerException($"user uid {user.Uid} is outside the --userns-remap range (container uids 0-{remap.UidSize - 1})");
+        }
+
+        foreach (var gid in user.AdditionalGids.Prepend(user.Gid))
+        {
+            if (!remap.MapsGid(gid))
+            {
+                throw new ContainerException($"group gid {gid} is outside the --userns-remap range (container gids 0-{remap.GidSize - 1})");
+            }
+        }
     }
 
     /// <summary>"none" (the default until networking lands) or "host": true for the host's network.</summary>

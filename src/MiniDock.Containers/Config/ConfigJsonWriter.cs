@@ -57,6 +57,9 @@ internal sealed class OciConfig
 
     /// <summary>linux.seccomp, resolved for this container (Seccomp/ContainerSeccomp); null: unconfined.</summary>
     public SeccompSpec? Seccomp { get; init; }
+
+    /// <summary>linux.uidMappings/gidMappings for <c>--userns-remap</c> (one range each, from container id 0); null: none.</summary>
+    public UsernsRemap? UserNamespaceMap { get; init; }
 }
 
 /// <summary>
@@ -191,6 +194,12 @@ internal static class ConfigJsonWriter
         }
 
         w.WriteEndArray();
+        if (c.UserNamespaceMap is { } map)
+        {
+            Mapping(w, "uidMappings", map.HostUid, map.UidSize);
+            Mapping(w, "gidMappings", map.HostGid, map.GidSize);
+        }
+
         Strings(w, "maskedPaths", c.MaskedPaths);
         Strings(w, "readonlyPaths", c.ReadonlyPaths);
         LinuxDevices(w, c.LinuxDevices);
@@ -200,6 +209,18 @@ internal static class ConfigJsonWriter
         }
 
         w.WriteEndObject();
+    }
+
+    /// <summary>One range of config-linux.md#user-namespace-mappings: container id 0 is <paramref name="hostId"/>.</summary>
+    private static void Mapping(Utf8JsonWriter w, string name, uint hostId, uint size)
+    {
+        w.WriteStartArray(name);
+        w.WriteStartObject();
+        w.WriteNumber("containerID", 0);
+        w.WriteNumber("hostID", hostId);
+        w.WriteNumber("size", size);
+        w.WriteEndObject();
+        w.WriteEndArray();
     }
 
     private static void LinuxDevices(Utf8JsonWriter w, IReadOnlyList<OciDevice> devices)

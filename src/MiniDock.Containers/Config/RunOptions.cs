@@ -127,6 +127,12 @@ public sealed class RunOptions
     /// <summary><c>--privileged</c>: every capability, no seccomp, no masked paths, the host's devices (<see cref="Config.Privileged"/>).</summary>
     public bool Privileged { get; set; }
 
+    /// <summary>
+    /// <c>--userns-remap</c>, resolved to <c>HOSTID:SIZE</c> (<see cref="UsernsRemap"/>): the container runs in a new user
+    /// namespace whose ids 0..SIZE-1 are the host's HOSTID..; null: the host's user namespace, as before.
+    /// </summary>
+    public string? UsernsRemap { get; set; }
+
     /// <summary><c>--label</c> values (KEY=VALUE), added to the image's labels.</summary>
     public List<string> Labels { get; set; } = [];
 }

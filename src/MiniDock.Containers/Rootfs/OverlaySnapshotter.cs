@@ -48,6 +48,12 @@ public sealed class OverlaySnapshotter : ISnapshotter
     /// </summary>
     public bool Volatile { get; init; }
 
+    /// <summary>
+    /// <c>--userns-remap</c>: the layers are mounted through idmapped mounts of this mapping (<see cref="IdmappedLayers"/>)
+    /// and the upper directory's root belongs to the remapped root. Null: plain layers, nothing extra done.
+    /// </summary>
+    public Config.UsernsRemap? Remap { get; init; }
+
     public string RootfsPath(string containerDir) => Path.Combine(Path.GetFullPath(containerDir), "merged");
 
     public bool IsMounted(string containerDir) => MountTable.IsMountPoint(RootfsPath(containerDir));
@@ -97,6 +103,30 @@ public sealed class OverlaySnapshotter : ISnapshotter
             TreeRemover.Remove(Path.Combine(work, "work", "incompat"));
         }
 
+        if (Remap is { } remap)
+        {
+            // The container's "/" is the upper dir's root: its owner must be the remapped root, or that root could
+            // not create anything in "/" (host uid 0 is unmapped, so no capability of the container applies to it).
+            Libc.fchownat(Consts.AtFdCwd, upper, remap.HostUid, remap.HostGid, 0);
+            IdmappedLayers.GrantTraverse(dir, remap);
+            var idmapped = IdmappedLayers.Attach(dir, lowers, remap);
+            try
+            {
+                MountOverlay(merged, idmapped, upper, work, layerCount: lowerDirs.Count, Volatile);
+            }
+            catch (SnapshotException e) when (e.Message.Contains("Invalid argument", StringComparison.Ordinal))
+            {
+                throw new SnapshotException($"--userns-remap needs overlayfs with idmapped layers (Linux 5.19 or later): {e.Message}");
+            }
+            finally
+            {
+                // overlayfs holds its own private clones of the layer mounts: the idmap/lN mounts can go now.
+                IdmappedLayers.Detach(dir);
+            }
+
+            return merged;
+        }
+
         MountOverlay(merged, lowers, upper, work, layerCount: lowerDirs.Count, Volatile);
         return merged;
     }
@@ -127,11 +157,14 @@ public sealed class OverlaySnapshotter : ISnapshotter
 
             if (errno == Consts.EInval)
             {
-                return; // no longer a mount point: someone else unmounted it between the check and the call
+                break; // no longer a mount point: someone else unmounted it between the check and the call
             }
 
             throw new SnapshotException($"unmount {merged}: {new SysException("umount", errno).Message}");
         }
+
+        // Left only by a mount killed between its idmapped layers and the overlay (a stat when there is none).
+        IdmappedLayers.Detach(Path.GetFullPath(containerDir));
     }
 
     public void Remove(string containerDir)

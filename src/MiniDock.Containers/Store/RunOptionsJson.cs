@@ -65,6 +65,7 @@ public static class RunOptionsJson
             List(w, "CapDrop", o.CapDrop);
             List(w, "SecurityOpts", o.SecurityOpts);
             w.WriteBoolean("Privileged", o.Privileged);
+            Str(w, "UsernsRemap", o.UsernsRemap);
             w.WriteEndObject();
         }
 
@@ -107,6 +108,7 @@ public static class RunOptionsJson
             CapDrop = L(e, "CapDrop"),
             SecurityOpts = L(e, "SecurityOpts"),
             Privileged = B(e, "Privileged"),
+            UsernsRemap = S(e, "UsernsRemap"),
         };
         Resources.ResourceOptionsJson.Read(e, o);
         return o;

@@ -166,11 +166,45 @@ static void minidock_execshim(char **argv)
     _exit(127);
 }
 
+
+/*
+ * The user-namespace holder (UsernsHolder.cs), for `run --userns-remap`: the engine needs a user
+ * namespace carrying the container's id mapping to idmap the image layers with mount_setattr(2)
+ * MOUNT_ATTR_IDMAP before the container exists, and a threaded .NET process cannot unshare one
+ * itself. With USERNS_HOLDER_ENV="<fd>" (a socket to the engine) this process unshares
+ * CLONE_NEWUSER, reports 'U' (or 'E' and the errno), and waits for EOF or SIGKILL while the engine
+ * writes /proc/<pid>/{uid,gid}_map and opens /proc/<pid>/ns/user. .NET never starts here.
+ */
+#define USERNS_HOLDER_ENV "_MINIDOCK_USERNS_HOLDER"
+
+static void minidock_userns_holder(void)
+{
+    const char *value = getenv(USERNS_HOLDER_ENV);
+    if (value == NULL)
+        return;
+    int fd = (int)strtol(value, NULL, 10);
+    unsetenv(USERNS_HOLDER_ENV);
+    char msg[1 + sizeof(int32_t)];
+    int32_t err = 0;
+    msg[0] = 'U';
+    if (unshare(CLONE_NEWUSER) < 0) {
+        err = errno;
+        msg[0] = 'E';
+    }
+    memcpy(msg + 1, &err, sizeof(err));
+    write_all(fd, msg, sizeof(msg));
+    char c;
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    _exit(0);
+}
+
 __attribute__((constructor)) static void minidock_nsexec(int argc, char **argv, char **envp)
 {
     (void)argc;
     (void)envp;
     minidock_execshim(argv);
+    minidock_userns_holder();
     const char *value = getenv(NSEXEC_ENV);
     if (value == NULL)
         return;
