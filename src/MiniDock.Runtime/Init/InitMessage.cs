@@ -51,8 +51,8 @@ public sealed class InitMessage
     public bool Chroot { get; set; }
 
     /// <summary>
-    /// linux.seccomp compiled by create while the init booted (8 bytes per BPF instruction), so that the init only
-    /// installs it; null: compile from the spec (exec helpers, or no profile).
+    /// linux.seccomp compiled by create while the init booted, sent with "go" (8 bytes per BPF instruction), so that
+    /// the init only installs it; null: compile from the spec (exec helpers), or no profile.
     /// </summary>
     public byte[]? SeccompProgram { get; set; }
 

@@ -39,10 +39,13 @@ public static class InitProcess
             }
 
             // Parsed while the runtime makes our cgroups; "go" says we are inside them.
-            if (channel.Receive()?.Type != "go")
+            if (channel.Receive() is not { Type: "go" } go)
             {
                 throw new RuntimeError("init: the runtime went away before placing us in our cgroups");
             }
+
+            cfg.SeccompProgram = go.SeccompProgram;
+            cfg.SeccompFlags = go.SeccompFlags;
 
             var exec = Setup(channel, cfg);
             return exec();

@@ -144,6 +144,9 @@ public static class Create
     /// </summary>
     private static int SpawnInit(ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, ICgroupManager cgroup, Trace trace, Action<int> spawned)
     {
+        // linux.seccomp is compiled off the critical path (a full Docker profile takes milliseconds), once: not
+        // before the spawn and again in the init. A bad profile still fails create: the init is killed, all undone.
+        var seccompTask = spec.Linux?.Seccomp is { } sc ? Task.Run(() => SeccompFilter.Compile(sc)) : null;
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
         if (ns.UsesNsexec && !NsExec.Available)
         {
@@ -271,7 +274,14 @@ public static class Create
                 File.WriteAllText($"/proc/{pid}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
             }
 
-            channel.Send(new InitMessage { Type = "go" });
+            // The program rides on "go": compiled on a pool thread while we spawned, wrote state and made cgroups.
+            var seccomp = seccompTask?.GetAwaiter().GetResult();
+            if (seccomp is not null)
+            {
+                trace.Step($"seccomp compiled: {seccomp.Program.Length} BPF instructions");
+            }
+
+            channel.Send(new InitMessage { Type = "go", SeccompProgram = seccomp?.ToBytes(), SeccompFlags = seccomp?.Flags ?? 0 });
             if (ns.UsesNsexec)
             {
                 // The mapped root cannot walk the 0700 state dir to exec.fifo: it gets an O_PATH fd instead.
@@ -333,18 +343,8 @@ public static class Create
 
     private static void SendConfig(InitChannel channel, ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, int pid, Trace trace)
     {
-        // Compiled here, while the init boots, rather than before the spawn and again in the init: a bad profile
-        // still fails create (the init is killed and everything undone), and a good one costs the critical path nothing.
-        var seccomp = spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
-        if (seccomp is not null)
-        {
-            trace.Step($"seccomp compiled: {seccomp.Program.Length} BPF instructions");
-        }
-
         channel.Send(new InitMessage
         {
-            SeccompProgram = seccomp?.ToBytes(),
-            SeccompFlags = seccomp?.Flags ?? 0,
             Type = "config",
             SpecJson = record.SpecJson,
             Id = record.Id,
