@@ -52,6 +52,23 @@ public static unsafe class Pty
 
     public static void SetControllingTerminal(int fd) => Sys.Check(Libc.ioctl(fd, Consts.TiocSctty, null), "ioctl TIOCSCTTY");
 
+    /// <summary>
+    /// A new session whose controlling terminal is <paramref name="slavePath"/>, which becomes stdin, stdout and
+    /// stderr: what a container process started with <c>process.terminal</c> gets (runtime-spec config.md#process).
+    /// </summary>
+    public static void BecomeSessionOn(string slavePath)
+    {
+        Libc.setsid();
+        var s = Sys.Open(slavePath, OpenFlags.RdWr);
+        SetControllingTerminal(s);
+        for (var i = 0; i < 3; i++)
+        {
+            Libc.dup2(s, i);
+        }
+
+        Sys.Close(s);
+    }
+
     /// <summary>Puts <paramref name="fd"/> in raw mode; returns the old settings to restore.</summary>
     public static byte[]? MakeRaw(int fd)
     {

@@ -81,15 +81,7 @@ internal static class UpdateCommand
             if (cpu.Shares is not null || cpu.Quota is not null || cpu.Period is not null || cpu.RealtimePeriod is not null || cpu.RealtimeRuntime is not null
                 || cpu.Idle is not null || cpu.Cpus is not null || cpu.Mems is not null)
             {
-                var c = patch.Cpu ??= new CpuSpec();
-                c.Shares = cpu.Shares ?? c.Shares;
-                c.Quota = cpu.Quota ?? c.Quota;
-                c.Period = cpu.Period ?? c.Period;
-                c.RealtimePeriod = cpu.RealtimePeriod ?? c.RealtimePeriod;
-                c.RealtimeRuntime = cpu.RealtimeRuntime ?? c.RealtimeRuntime;
-                c.Idle = cpu.Idle ?? c.Idle;
-                c.Cpus = cpu.Cpus ?? c.Cpus;
-                c.Mems = cpu.Mems ?? c.Mems;
+                (patch.Cpu ??= new CpuSpec()).Overlay(cpu);
             }
 
             if (p.GetValue(pids) is { } pl)

@@ -49,15 +49,7 @@ public static class ExecInit
             UnixSocket.SendFd(consoleFd, master, "/dev/ptmx");
             Sys.Close(master);
             Sys.Close(consoleFd);
-            Libc.setsid();
-            var s = Sys.Open(slave, OpenFlags.RdWr);
-            Pty.SetControllingTerminal(s);
-            for (var i = 0; i < 3; i++)
-            {
-                Libc.dup2(s, i);
-            }
-
-            Sys.Close(s);
+            Pty.BecomeSessionOn(slave);
         }
 
         // As in Exec.cs: nothing of ours reaches the process; signals last (no managed code after).

@@ -214,15 +214,7 @@ public static class InitProcess
         }
 
         Sys.Close(master);
-        Libc.setsid();
-        var s = Sys.Open(slave, OpenFlags.RdWr);
-        Pty.SetControllingTerminal(s);
-        for (var i = 0; i < 3; i++)
-        {
-            Libc.dup2(s, i);
-        }
-
-        Sys.Close(s);
+        Pty.BecomeSessionOn(slave);
         trace.Step($"console {slave} sent to the console socket");
     }
 

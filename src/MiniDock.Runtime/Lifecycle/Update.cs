@@ -57,14 +57,7 @@ public static class Update
         if (patch.Cpu is { } pc)
         {
             var c = current.Cpu ??= new CpuSpec();
-            c.Shares = pc.Shares ?? c.Shares;
-            c.Quota = pc.Quota ?? c.Quota;
-            c.Period = pc.Period ?? c.Period;
-            c.RealtimeRuntime = pc.RealtimeRuntime ?? c.RealtimeRuntime;
-            c.RealtimePeriod = pc.RealtimePeriod ?? c.RealtimePeriod;
-            c.Cpus = pc.Cpus ?? c.Cpus;
-            c.Mems = pc.Mems ?? c.Mems;
-            c.Idle = pc.Idle ?? c.Idle;
+            c.Overlay(pc);
 
             // Only what was asked for, plus the quota/period pair (one write on v2, checked together on v1).
             apply.Cpu = new CpuSpec

@@ -306,6 +306,19 @@ public sealed class CpuSpec
     public string? Mems { get; set; }
 
     public long? Idle { get; set; }
+
+    /// <summary>Takes every field <paramref name="patch"/> sets (runc's update: flags over a --resources file, a patch over the stored spec).</summary>
+    public void Overlay(CpuSpec patch)
+    {
+        Shares = patch.Shares ?? Shares;
+        Quota = patch.Quota ?? Quota;
+        Period = patch.Period ?? Period;
+        RealtimeRuntime = patch.RealtimeRuntime ?? RealtimeRuntime;
+        RealtimePeriod = patch.RealtimePeriod ?? RealtimePeriod;
+        Cpus = patch.Cpus ?? Cpus;
+        Mems = patch.Mems ?? Mems;
+        Idle = patch.Idle ?? Idle;
+    }
 }
 
 public sealed class PidsSpec
