@@ -144,9 +144,6 @@ public static class Create
     /// </summary>
     private static int SpawnInit(ContainerRecord record, RuntimeSpec spec, CreateOptions o, StateStore store, ICgroupManager cgroup, Trace trace, Action<int> spawned)
     {
-        // linux.seccomp is compiled off the critical path (a full Docker profile takes milliseconds), once: not
-        // before the spawn and again in the init. A bad profile still fails create: the init is killed, all undone.
-        var seccompTask = spec.Linux?.Seccomp is { } sc ? Task.Run(() => SeccompFilter.Compile(sc)) : null;
         var ns = Namespaces.Parse(spec.Linux?.Namespaces);
         if (ns.UsesNsexec && !NsExec.Available)
         {
@@ -274,8 +271,11 @@ public static class Create
                 File.WriteAllText($"/proc/{pid}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
             }
 
-            // The program rides on "go": compiled on a pool thread while we spawned, wrote state and made cgroups.
-            var seccomp = seccompTask?.GetAwaiter().GetResult();
+            // linux.seccomp is compiled once, here, and rides on "go": the init is still booting (its runtime start
+            // and config parse take longer than a full Docker profile's compile), so this costs the critical path
+            // nothing, where compiling before the spawn and again in the init cost it twice. A bad profile still
+            // fails create: the init is killed and everything undone.
+            var seccomp = spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
             if (seccomp is not null)
             {
                 trace.Step($"seccomp compiled: {seccomp.Program.Length} BPF instructions");

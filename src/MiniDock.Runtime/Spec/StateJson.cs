@@ -148,6 +148,12 @@ public static class StateJson
             w.WriteRawValue(spec, skipInputValidation: true);
         }
 
+        if (m.SeccompProgram is { } program)
+        {
+            w.WriteBase64String("seccompProgram", program);
+            w.WriteNumber("seccompFlags", m.SeccompFlags);
+        }
+
         if (m.ProcessJson is { } process)
         {
             w.WriteBoolean("chroot", m.Chroot);
@@ -180,6 +186,12 @@ public static class StateJson
             m.TraceStart = e.GetProperty("traceStart").GetInt64();
             m.ConsoleSocket = e.GetProperty("consoleSocket").GetBoolean();
             m.PreserveFds = e.GetProperty("preserveFds").GetInt32();
+        }
+
+        if (e.TryGetProperty("seccompProgram", out var program))
+        {
+            m.SeccompProgram = program.GetBytesFromBase64();
+            m.SeccompFlags = e.GetProperty("seccompFlags").GetUInt32();
         }
 
         if (e.TryGetProperty("process", out var process))

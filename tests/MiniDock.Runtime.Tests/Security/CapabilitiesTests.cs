@@ -15,6 +15,16 @@ public sealed class CapabilitiesTests
     }
 
     [Fact]
+    public void A_capability_the_runtime_does_not_hold_is_named_and_refused_but_the_bounding_set_may_ask_for_more()
+    {
+        var held = ~(1UL << 24); // everything but CAP_SYS_RESOURCE
+        var wants = Capabilities.Parse(new CapabilitiesSpec { Effective = ["CAP_SYS_RESOURCE", "CAP_KILL"], Permitted = ["CAP_KILL"] }, 40);
+        Assert.Contains("CAP_SYS_RESOURCE", Assert.Throws<RuntimeError>(() => Capabilities.RequireHeld(wants, held)).Message);
+
+        Capabilities.RequireHeld(Capabilities.Parse(new CapabilitiesSpec { Bounding = ["CAP_SYS_RESOURCE"], Effective = ["CAP_KILL"] }, 40), held);
+    }
+
+    [Fact]
     public void An_unknown_capability_is_an_error()
     {
         var spec = new CapabilitiesSpec { Bounding = ["CAP_KILL", "CAP_TO_FLY"] };
