@@ -31,31 +31,14 @@ public static class CapabilityFlags
             return DockerDefaults.Capabilities;
         }
 
-        var set = new List<string>(DockerDefaults.Capabilities);
-        foreach (var d in drop)
-        {
-            if (IsAll(d))
-            {
-                set.Clear();
-            }
-            else
-            {
-                set.Remove(Canonical(d));
-            }
-        }
-
-        foreach (var a in add)
-        {
-            foreach (var name in IsAll(a) ? Grantable() : [Canonical(a)])
-            {
-                if (!set.Contains(name))
-                {
-                    set.Add(name);
-                }
-            }
-        }
-
-        return set;
+        // moby's TweakCapabilities: --cap-add ALL is every capability but the drops; --cap-drop ALL keeps only the
+        // adds; otherwise the defaults minus the drops, plus the adds (an add beats a drop of the same name).
+        var drops = drop.Where(d => !IsAll(d)).Select(Canonical).ToHashSet();
+        var adds = add.Where(a => !IsAll(a)).Select(Canonical).ToList();
+        IEnumerable<string> set = add.Any(IsAll) ? Grantable().Where(c => !drops.Contains(c))
+            : drop.Any(IsAll) ? adds
+            : DockerDefaults.Capabilities.Where(c => !drops.Contains(c)).Concat(adds);
+        return [.. set.Distinct()];
     }
 
     /// <summary>

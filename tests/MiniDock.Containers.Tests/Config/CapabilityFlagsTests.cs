@@ -22,6 +22,19 @@ public sealed class CapabilityFlagsTests
     }
 
     [Fact]
+    public void Add_all_keeps_out_the_drops_and_an_add_beats_a_drop_of_the_same_name_as_in_moby()
+    {
+        var all = CapabilityFlags.Resolve(["ALL"], ["NET_RAW", "cap_sys_admin"]);
+        Assert.DoesNotContain("CAP_NET_RAW", all);
+        Assert.DoesNotContain("CAP_SYS_ADMIN", all);
+        Assert.Contains("CAP_SYS_PTRACE", all);
+
+        var both = CapabilityFlags.Resolve(["CHOWN"], ["CHOWN"]);
+        Assert.Contains("CAP_CHOWN", both);
+        Assert.Equal(14, both.Count);
+    }
+
+    [Fact]
     public void Unknown_names_are_errors()
     {
         Assert.Throws<ContainerException>(() => CapabilityFlags.Resolve(["NOPE"], []));
