@@ -52,10 +52,15 @@ public sealed class SeccompTests(ITestOutputHelper output) : IDisposable
     public void The_filter_is_reported_in_proc_status_of_init_and_exec()
     {
         var b = _rt.NewBundle("seccomp-status").Args("sleep", "30");
-        b.Linux["seccomp"] = Profile("SCMP_ACT_ALLOW", Rule("SCMP_ACT_ERRNO", "mkdirat"));
+        b.Linux["seccomp"] = Profile("SCMP_ACT_ALLOW", Rule("SCMP_ACT_ERRNO", "mkdir", "mkdirat"));
         _rt.CreateAndStart(b);
         Assert.Contains("Seccomp:\t2", _rt.ExecOk(b.Id, "cat", "/proc/1/status"));
         Assert.Contains("Seccomp:\t2", _rt.ExecOk(b.Id, "cat", "/proc/self/status"));
+
+        // exec installs the program create compiled and kept in the state dir: its rules hold for the exec'd process.
+        var mkdir = _rt.Exec(b.Id, "mkdir", "/tmp/refused");
+        Assert.True(mkdir.ExitCode != 0, mkdir.Describe());
+        Assert.Contains("Operation not permitted", mkdir.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -278,6 +278,7 @@ public static class Create
             var seccomp = spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
             if (seccomp is not null)
             {
+                seccomp.Save(store.SeccompPath(record.Id));
                 trace.Step($"seccomp compiled: {seccomp.Program.Length} BPF instructions");
             }
 

@@ -52,7 +52,7 @@ public static class Exec
         var caps = Capabilities.Parse(p.Capabilities, lastCap);
         Capabilities.RequireHeld(caps, Caps.Bounding(lastCap));
         var rlimits = Rlimits.Parse(p.Rlimits);
-        var seccomp = r.Spec.Linux?.Seccomp is { } sc ? SeccompFilter.Compile(sc) : null;
+        var seccomp = r.Spec.Linux?.Seccomp is { } sc ? CompiledFilter.Load(store.SeccompPath(o.Id)) ?? SeccompFilter.Compile(sc) : null;
         if (p.Terminal && o.ConsoleSocket is null && o.Detach)
         {
             throw new RuntimeError("a detached exec with a terminal needs --console-socket");

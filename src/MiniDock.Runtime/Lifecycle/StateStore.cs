@@ -32,6 +32,9 @@ public sealed class StateStore
 
     public string FifoPath(string id) => Path.Combine(Dir(id), "exec.fifo");
 
+    /// <summary>linux.seccomp as create compiled it (flags, then the program): exec installs it without compiling again.</summary>
+    public string SeccompPath(string id) => Path.Combine(Dir(id), "seccomp.bpf");
+
     public bool Exists(string id) => File.Exists(Path.Combine(Dir(id), "state.json"));
 
     /// <summary>Makes the container's directory; fails if the id is taken.</summary>

@@ -38,6 +38,25 @@ public sealed class InitMessageTests
     }
 
     [Fact]
+    public void The_program_create_keeps_for_exec_reads_back_with_its_flags()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"seccomp-{Guid.NewGuid():N}.bpf");
+        try
+        {
+            Assert.Null(CompiledFilter.Load(path));
+            var filter = new CompiledFilter([new SockFilter(0x06, 0, 0, 0x7fff0000)], 4);
+            filter.Save(path);
+            var back = CompiledFilter.Load(path)!;
+            Assert.Equal(4u, back.Flags);
+            Assert.Equal(filter.Program, back.Program);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_program_that_is_not_whole_instructions_is_refused()
         => Assert.Throws<RuntimeError>(() => CompiledFilter.FromBytes(new byte[12], 0));
 

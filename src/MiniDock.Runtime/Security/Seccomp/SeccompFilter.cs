@@ -57,6 +57,32 @@ public sealed record CompiledFilter(SockFilter[] Program, uint Flags)
         return bytes;
     }
 
+    /// <summary>The flags (4 bytes, little endian) then <see cref="ToBytes"/>: what create keeps in the state dir for exec.</summary>
+    public void Save(string path)
+    {
+        var program = ToBytes();
+        var bytes = new byte[4 + program.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes, Flags);
+        program.CopyTo(bytes, 4);
+        File.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>What <see cref="Save"/> wrote; null when there is no such file (a container created before it existed).</summary>
+    public static CompiledFilter? Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        return bytes.Length < 4 ? null : FromBytes(bytes[4..], System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes));
+    }
+
     public static CompiledFilter FromBytes(byte[] bytes, uint flags)
     {
         if (bytes.Length % 8 != 0)
