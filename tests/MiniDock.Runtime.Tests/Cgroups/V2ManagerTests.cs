@@ -89,9 +89,12 @@ public sealed class V2ManagerTests : IDisposable
         Assert.True(File.Exists(Mount + _path + "/cgroup.kill"), "a 5.14+ kernel gives every non-root cgroup a cgroup.kill");
 
         // A shell whose children are in the cgroup too: cgroup.kill must reach every one of them.
-        var sh = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 60 & sleep 60 & wait"]) { UseShellExecute = false })!;
+        // It forks only once it is inside (it waits for a line first): forks made before the move would stay outside.
+        var sh = Process.Start(new ProcessStartInfo("sh", ["-c", "read go; sleep 60 & sleep 60 & wait"]) { UseShellExecute = false, RedirectStandardInput = true })!;
         _children.Add(sh);
         cg.AddProcess(sh.Id);
+        sh.StandardInput.WriteLine("go");
+        sh.StandardInput.Flush();
         var deadline = Environment.TickCount64 + 5000;
         while (cg.Pids().Count < 3 && Environment.TickCount64 < deadline)
         {
