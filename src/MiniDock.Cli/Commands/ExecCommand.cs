@@ -32,7 +32,8 @@ internal static class ExecCommand
         var envFile = new Option<string[]>("--env-file") { Description = "read environment variables from a file" };
         var workdir = new Option<string?>("--workdir", "-w") { Description = "working directory" };
         var user = new Option<string?>("--user", "-u") { Description = "name|uid[:group|gid]" };
-        var cmd = new Command("exec", "Run a command in a running container") { name, interactive, tty, detach, env, envFile, workdir, user };
+        var privileged = new Option<bool>("--privileged") { Description = "give the command every capability" };
+        var cmd = new Command("exec", "Run a command in a running container") { name, interactive, tty, detach, env, envFile, workdir, user, privileged };
         cmd.SetAction(p => UserError.Guard(services =>
         {
             if (command.Length == 0)
@@ -79,7 +80,7 @@ internal static class ExecCommand
                 Cwd = p.GetValue(workdir) ?? baseProcess.Cwd,
                 User = userSpec,
                 Terminal = t,
-                Capabilities = baseProcess.Capabilities,
+                Capabilities = p.GetValue(privileged) ? CapabilityFlags.Privileged(baseProcess.Capabilities) : baseProcess.Capabilities,
                 Rlimits = baseProcess.Rlimits,
                 NoNewPrivileges = baseProcess.NoNewPrivileges,
                 ConsoleSize = t && Pty.TryGetSize(0, out var rows, out var cols) ? new ConsoleSize { Height = rows, Width = cols } : null,

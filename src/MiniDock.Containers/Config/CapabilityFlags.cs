@@ -1,6 +1,7 @@
 using MiniDock.Native;
 using MiniDock.Runtime;
 using MiniDock.Runtime.Security;
+using MiniDock.Runtime.Spec;
 
 namespace MiniDock.Containers.Config;
 
@@ -42,11 +43,28 @@ public static class CapabilityFlags
     }
 
     /// <summary>
+    /// <c>exec --privileged</c>: the exec'd process gets every grantable capability in each set the container's own
+    /// process has (Docker's execConfig.Privileged); the container's seccomp profile still applies, as in Docker.
+    /// </summary>
+    public static CapabilitiesSpec? Privileged(CapabilitiesSpec? container)
+    {
+        List<string> all = [.. Grantable()];
+        return new CapabilitiesSpec
+        {
+            Bounding = all,
+            Effective = all,
+            Permitted = all,
+            Inheritable = container?.Inheritable,
+            Ambient = container?.Ambient is null ? null : all,
+        };
+    }
+
+    /// <summary>
     /// "Every capability": those this kernel has (cap_last_cap) that MiniDock can pass on, i.e. that are in our own
     /// bounding set. Docker lists the kernel's, which fails the start where the engine itself runs with fewer (a
     /// nested or restricted host: capset(2) cannot grant a capability outside the bounding set).
     /// </summary>
-    internal static IReadOnlyList<string> Grantable()
+    public static IReadOnlyList<string> Grantable()
     {
         var last = Math.Min(Caps.LastCap(), Capabilities.Names.Length - 1);
         var bounding = OwnBoundingSet();

@@ -56,6 +56,21 @@ public sealed class CapabilityTests(SandboxFixture sandbox, ITestOutputHelper ou
     }
 
     [Fact]
+    public void Exec_privileged_gives_the_command_every_capability_and_leaves_the_container_as_it_was()
+    {
+        var image = _cli.Pulled(sandbox);
+        _cli.RunDetached("--name", "priv-exec", image, "sleep", "600");
+        string CapEff(params string[] flags) => _cli.Ok(["exec", .. flags, "priv-exec", "cat", "/proc/self/status"]).Stdout.Lines()
+            .Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal))[7..].Trim();
+
+        Assert.Equal("00000000a80425fb", CapEff());
+        var privileged = Convert.ToUInt64(CapEff("--privileged"), 16);
+        Assert.NotEqual(0UL, privileged & (1UL << 21)); // CAP_SYS_ADMIN
+        Assert.Equal(0xa80425fbUL, privileged & 0xa80425fbUL); // a superset of the default set
+        Assert.Equal("00000000a80425fb", CapEff()); // the next plain exec is back to the container's set
+    }
+
+    [Fact]
     public void Unknown_capability_or_security_option_is_one_line_and_125()
     {
         var image = _cli.Pulled(sandbox);
