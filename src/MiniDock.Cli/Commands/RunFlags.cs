@@ -11,7 +11,7 @@ internal sealed class RunFlags
     {
         "--name", "-e", "--env", "--env-file", "-v", "--volume", "-w", "--workdir", "-u", "--user", "--entrypoint", "-h", "--hostname",
         "-m", "--memory", "--cpus", "--pids-limit", "--network", "--net", "--stop-timeout", "--stop-signal", "--ulimit", "--restart",
-        "--platform", "-l", "--label", "--cap-add", "--cap-drop", "--security-opt",
+        "--platform", "-l", "--label", "--dns", "--dns-search", "--dns-option", "--dns-opt", "--add-host", "--cap-add", "--cap-drop", "--security-opt",
         "--userns-remap", "--memory-reservation", "--memory-swap", "--memory-swappiness", "--cpu-shares", "-c", "--cpu-period", "--cpu-quota", "--cpuset-cpus", "--cpuset-mems", "--blkio-weight",
     };
 
@@ -68,6 +68,14 @@ internal sealed class RunFlags
 
     public Option<string[]> Label { get; } = new("--label", "-l") { Description = "set metadata KEY=VALUE" };
 
+    public Option<string[]> Dns { get; } = new("--dns") { Description = "set a nameserver (replaces the host's)" };
+
+    public Option<string[]> DnsSearch { get; } = new("--dns-search") { Description = "set a DNS search domain" };
+
+    public Option<string[]> DnsOption { get; } = new("--dns-option", "--dns-opt") { Description = "set a resolv.conf option" };
+
+    public Option<string[]> AddHost { get; } = new("--add-host") { Description = "add NAME:IP to /etc/hosts" };
+
     public Option<string[]> CapAdd { get; } = new("--cap-add") { Description = "add a Linux capability (or ALL)" };
 
     public Option<string[]> CapDrop { get; } = new("--cap-drop") { Description = "drop a Linux capability (or ALL)" };
@@ -81,7 +89,7 @@ internal sealed class RunFlags
     public void AddTo(Command cmd, bool run)
     {
         cmd.Arguments.Add(Image);
-        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, CapAdd, CapDrop, SecurityOpt, Privileged, UsernsRemap })
+        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, Dns, DnsSearch, DnsOption, AddHost, CapAdd, CapDrop, SecurityOpt, Privileged, UsernsRemap })
         {
             cmd.Options.Add(o);
         }
@@ -123,6 +131,10 @@ internal sealed class RunFlags
             Restart = p.GetValue(Restart) ?? "no",
             Platform = p.GetValue(Platform),
             Labels = [.. p.GetValue(Label) ?? []],
+            Dns = [.. p.GetValue(Dns) ?? []],
+            DnsSearch = [.. p.GetValue(DnsSearch) ?? []],
+            DnsOptions = [.. p.GetValue(DnsOption) ?? []],
+            AddHosts = [.. p.GetValue(AddHost) ?? []],
             CapAdd = [.. p.GetValue(CapAdd) ?? []],
             CapDrop = [.. p.GetValue(CapDrop) ?? []],
             SecurityOpts = SecurityOpts.Inline(p.GetValue(SecurityOpt) ?? []),

@@ -43,6 +43,8 @@ public static class BundleBuilder
         var rlimits = Rlimits(o.Ulimits, inputs);
         var volumes = MountPlanner.Plan(o.Volumes, image.Volumes);
         var annotations = Annotations(image, o.Labels);
+        var addHosts = EtcFiles.ParseAddHosts(o.AddHosts);
+        EtcFiles.CheckDns(o.Dns);
         var resources = MiniDock.Containers.Resources.ResourceLimits.ToSpec(o, inputs.CpuCount ?? Environment.ProcessorCount);
         var security = SecurityOpts.Parse(o.SecurityOpts);
         var capabilities = CapabilityFlags.Resolve(o.CapAdd, o.CapDrop, o.Privileged);
@@ -127,8 +129,8 @@ public static class BundleBuilder
 
             Directory.CreateDirectory(inputs.BundleDir);
             WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostnameFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hostname(hostname)));
-            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostsFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hosts(hostNetwork, inputs.HostHostsFile)));
-            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.ResolvConfFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.ResolvConf(hostNetwork, inputs.HostResolvConf)));
+            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostsFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hosts(hostNetwork, inputs.HostHostsFile, addHosts)));
+            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.ResolvConfFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.ResolvConf(hostNetwork, inputs.HostResolvConf, o.Dns, o.DnsSearch, o.DnsOptions)));
             if (remap is not null)
             {
                 // Bind-mounted into the container: its root (host uid HostUid) owns them, as a container's root owns them in Docker.

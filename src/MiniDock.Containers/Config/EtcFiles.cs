@@ -26,8 +26,110 @@ internal static class EtcFiles
 
     public static string Hostname(string name) => name + "\n";
 
-    public static string Hosts(bool hostNetwork, string? hostHostsFile)
-        => hostNetwork ? ReadOrEmpty(hostHostsFile ?? "/etc/hosts") : DefaultHosts;
+    public static string Hosts(bool hostNetwork, string? hostHostsFile, IReadOnlyList<(string Name, string Ip)>? extra = null)
+    {
+        var text = hostNetwork ? ReadOrEmpty(hostHostsFile ?? "/etc/hosts") : DefaultHosts;
+        if (extra is not { Count: > 0 })
+        {
+            return text;
+        }
+
+        // Docker appends --add-host entries after its own, one "IP\tNAME" line each.
+        var sb = new StringBuilder(text);
+        if (sb.Length > 0 && sb[^1] != '\n')
+        {
+            sb.Append('\n');
+        }
+
+        foreach (var (name, ip) in extra)
+        {
+            sb.Append(ip).Append('\t').Append(name).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// <c>--add-host NAME:IP</c> (also <c>NAME=IP</c>; an IPv6 address keeps its colons: the first separator splits),
+    /// checked as Docker does, before anything is created.
+    /// </summary>
+    public static List<(string Name, string Ip)> ParseAddHosts(IReadOnlyList<string> values)
+    {
+        var list = new List<(string, string)>();
+        foreach (var v in values)
+        {
+            var i = v.IndexOfAny([':', '=']);
+            var name = i > 0 ? v[..i] : "";
+            var ip = i > 0 ? v[(i + 1)..].Trim('[', ']') : "";
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+            {
+                throw new ContainerException($"invalid argument \"{v}\" for \"--add-host\" flag: bad format for add-host: \"{v}\"");
+            }
+
+            if (!IPAddress.TryParse(ip, out _))
+            {
+                throw new ContainerException($"invalid argument \"{v}\" for \"--add-host\" flag: invalid IP address in add-host: \"{ip}\"");
+            }
+
+            list.Add((name, ip));
+        }
+
+        return list;
+    }
+
+    /// <summary><c>--dns</c> addresses, checked as Docker does.</summary>
+    public static void CheckDns(IReadOnlyList<string> servers)
+    {
+        foreach (var s in servers)
+        {
+            if (!IPAddress.TryParse(s, out _))
+            {
+                throw new ContainerException($"invalid argument \"{s}\" for \"--dns\" flag: {s} is not an ip address");
+            }
+        }
+    }
+
+    /// <summary>
+    /// resolv.conf with the user's <c>--dns</c>, <c>--dns-search</c> and <c>--dns-option</c>: each given kind replaces
+    /// the host's lines of that kind (Docker's rule), the rest of the host's file is kept.
+    /// </summary>
+    public static string ResolvConf(bool hostNetwork, string? hostResolvConf, IReadOnlyList<string> dns, IReadOnlyList<string> search, IReadOnlyList<string> options)
+    {
+        var text = ResolvConf(hostNetwork, hostResolvConf);
+        if (dns.Count == 0 && search.Count == 0 && options.Count == 0)
+        {
+            return text;
+        }
+
+        var sb = new StringBuilder();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var key = line.Split([' ', '\t'], 2, StringSplitOptions.RemoveEmptyEntries) is [var k, ..] ? k : "";
+            if ((key == "nameserver" && dns.Count > 0) || ((key is "search" or "domain") && search.Count > 0) || (key == "options" && options.Count > 0))
+            {
+                continue;
+            }
+
+            sb.Append(line).Append('\n');
+        }
+
+        foreach (var d in dns)
+        {
+            sb.Append("nameserver ").Append(d).Append('\n');
+        }
+
+        if (search.Count > 0)
+        {
+            sb.Append("search ").Append(string.Join(' ', search)).Append('\n');
+        }
+
+        if (options.Count > 0)
+        {
+            sb.Append("options ").Append(string.Join(' ', options)).Append('\n');
+        }
+
+        return sb.ToString();
+    }
 
     /// <summary>
     /// The host's resolv.conf; for a container with its own network namespace, loopback nameservers

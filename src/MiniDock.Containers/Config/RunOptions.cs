@@ -135,4 +135,16 @@ public sealed class RunOptions
 
     /// <summary><c>--label</c> values (KEY=VALUE), added to the image's labels.</summary>
     public List<string> Labels { get; set; } = [];
+
+    /// <summary><c>--dns</c> nameserver addresses: they replace the host's in the container's resolv.conf.</summary>
+    public List<string> Dns { get; set; } = [];
+
+    /// <summary><c>--dns-search</c> domains: they replace the host's search line.</summary>
+    public List<string> DnsSearch { get; set; } = [];
+
+    /// <summary><c>--dns-option</c> values: they replace the host's options line.</summary>
+    public List<string> DnsOptions { get; set; } = [];
+
+    /// <summary><c>--add-host</c> values, raw: <c>NAME:IP</c> (or <c>NAME=IP</c>), appended to the container's /etc/hosts.</summary>
+    public List<string> AddHosts { get; set; } = [];
 }

@@ -61,6 +61,10 @@ public static class RunOptionsJson
             w.WriteString("Restart", o.Restart);
             Str(w, "Platform", o.Platform);
             List(w, "Labels", o.Labels);
+            List(w, "Dns", o.Dns);
+            List(w, "DnsSearch", o.DnsSearch);
+            List(w, "DnsOptions", o.DnsOptions);
+            List(w, "AddHosts", o.AddHosts);
             List(w, "CapAdd", o.CapAdd);
             List(w, "CapDrop", o.CapDrop);
             List(w, "SecurityOpts", o.SecurityOpts);
@@ -104,6 +108,10 @@ public static class RunOptionsJson
             Restart = S(e, "Restart") ?? "no",
             Platform = S(e, "Platform"),
             Labels = L(e, "Labels"),
+            Dns = L(e, "Dns"),
+            DnsSearch = L(e, "DnsSearch"),
+            DnsOptions = L(e, "DnsOptions"),
+            AddHosts = L(e, "AddHosts"),
             CapAdd = L(e, "CapAdd"),
             CapDrop = L(e, "CapDrop"),
             SecurityOpts = L(e, "SecurityOpts"),

@@ -20,6 +20,24 @@ public sealed class ArgSplitTests
         Assert.Equal(tail, string.Join(' ', t));
     }
 
+    /// <summary>
+    /// A flag that takes a value but is missing from <see cref="RunFlags.ValueOptions"/> makes the split take its value
+    /// for the image (`run --dns 1.2.3.4 IMAGE` once failed with "Required argument missing"): every such option of
+    /// run and create, each alias, must be listed.
+    /// </summary>
+    [Fact]
+    public void Every_run_and_create_option_that_takes_a_value_is_known_to_the_split()
+    {
+        foreach (var run in new[] { true, false })
+        {
+            var cmd = new System.CommandLine.Command(run ? "run" : "create");
+            new RunFlags().AddTo(cmd, run);
+            var missing = cmd.Options.Where(o => o.ValueType != typeof(bool) && o.Name is not ("--help" or "-h" or "-?"))
+                .SelectMany(o => o.Aliases.Append(o.Name)).Where(n => !RunFlags.ValueOptions.Contains(n)).ToList();
+            Assert.True(missing.Count == 0, "value options the split does not know: " + string.Join(", ", missing));
+        }
+    }
+
     [Fact]
     public void Exec_splits_after_the_container_name()
     {
