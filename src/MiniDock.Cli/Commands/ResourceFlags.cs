@@ -11,6 +11,15 @@ namespace MiniDock.Cli.Commands;
 /// </summary>
 internal sealed class ResourceFlags
 {
+    /// <summary>
+    /// <c>--cpus</c> of run, create and update, parsed only: the range (0.01 to the host's CPUs) is checked with the
+    /// other limits in ResourceLimits, in Docker's words, so that both commands say the same.
+    /// </summary>
+    public static double ParseCpus(string s)
+        => double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v)
+            ? v
+            : throw new ContainerException($"invalid argument \"{s}\" for \"--cpus\" flag: failed to parse {s} as a rational number");
+
     public Option<string?> MemoryReservation { get; } = new("--memory-reservation") { Description = "memory soft limit (e.g. 256m)" };
 
     public Option<string?> MemorySwap { get; } = new("--memory-swap") { Description = "memory plus swap limit; -1: unlimited swap (default: twice -m)" };

@@ -122,7 +122,7 @@ internal sealed class RunFlags
             ReadOnly = p.GetValue(ReadOnly),
             Init = p.GetValue(Init),
             Memory = p.GetValue(Memory) is { } m ? Units.ParseBytes(m) : null,
-            Cpus = p.GetValue(Cpus) is { } c ? ParseCpus(c) : null,
+            Cpus = p.GetValue(Cpus) is { } c ? ResourceFlags.ParseCpus(c) : null,
             PidsLimit = p.GetValue(PidsLimit),
             Network = p.GetValue(Network) ?? "none",
             StopSignal = p.GetValue(StopSignal),
@@ -164,8 +164,4 @@ internal sealed class RunFlags
         return o;
     }
 
-    private static double ParseCpus(string s)
-        => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= Environment.ProcessorCount
-            ? v
-            : throw new ContainerException($"invalid --cpus {s}: want a number between 0.01 and {Environment.ProcessorCount} (the CPUs available)");
 }

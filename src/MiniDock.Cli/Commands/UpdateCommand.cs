@@ -40,7 +40,7 @@ internal static class UpdateCommand
                 Memory = p.GetValue(memory) is { } m ? Units.ParseBytes(m) : null,
                 MemoryReservation = p.GetValue(reservation) is { } r ? Units.ParseBytes(r) : null,
                 MemorySwap = p.GetValue(swap) is { } s ? ResourceFlags.Swap(s) : null,
-                Cpus = p.GetValue(cpus) is { } c ? ParseCpus(c) : null,
+                Cpus = p.GetValue(cpus) is { } c ? ResourceFlags.ParseCpus(c) : null,
                 CpuShares = p.GetValue(shares),
                 CpuPeriod = p.GetValue(period),
                 CpuQuota = p.GetValue(quota),
@@ -73,8 +73,4 @@ internal static class UpdateCommand
         return cmd;
     }
 
-    private static double ParseCpus(string s)
-        => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v)
-            ? v
-            : throw new ContainerException($"invalid argument \"{s}\" for \"--cpus\" flag: failed to parse {s} as a rational number");
 }

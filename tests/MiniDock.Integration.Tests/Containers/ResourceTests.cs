@@ -114,6 +114,8 @@ public sealed class ResourceTests(SandboxFixture sandbox, ITestOutputHelper outp
         Assert.Contains("Requested CPUs are not available", _cli.Fails125("run", "--rm", "--cpuset-cpus", "0-511", image, "true"), StringComparison.Ordinal);
         Assert.Contains("Invalid value x for cpuset cpus", _cli.Fails125("run", "--rm", "--cpuset-cpus", "x", image, "true"), StringComparison.Ordinal);
         Assert.Contains("Conflicting options: Nano CPUs and CPU Quota cannot both be set", _cli.Fails125("run", "--rm", "--cpus", "1", "--cpu-quota", "50000", image, "true"), StringComparison.Ordinal);
+        Assert.Contains("range of CPUs is from 0.01 to", _cli.Fails125("run", "--rm", "--cpus", "4096", image, "true"), StringComparison.Ordinal);
+        Assert.Contains("failed to parse many as a rational number", _cli.Fails125("run", "--rm", "--cpus", "many", image, "true"), StringComparison.Ordinal);
         Assert.Contains("Range of blkio weight is from 10 to 1000", _cli.Fails125("run", "--rm", "--blkio-weight", "5", image, "true"), StringComparison.Ordinal);
         Assert.Contains("valid memory swappiness range is 0-100", _cli.Fails125("run", "--rm", "--memory-swappiness", "101", image, "true"), StringComparison.Ordinal);
         Assert.Empty(_cli.Ok("ps", "-aq").Stdout.Lines());
