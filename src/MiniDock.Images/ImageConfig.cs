@@ -36,6 +36,12 @@ public sealed class ImageConfig
 
     public IReadOnlyList<string> Volumes { get; init; } = [];
 
+    /// <summary>
+    /// <c>config.ExposedPorts</c>' keys (<c>80/tcp</c>, <c>53/udp</c>): what <c>-P</c> publishes, as Docker does; an
+    /// object whose values are empty, read like <see cref="Volumes"/>.
+    /// </summary>
+    public IReadOnlyList<string> ExposedPorts { get; init; } = [];
+
     public static ImageConfig Parse(ReadOnlyMemory<byte> json)
     {
         using var doc = JsonDocument.Parse(json);
@@ -59,6 +65,9 @@ public sealed class ImageConfig
                 : new Dictionary<string, string>(),
             Volumes = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("Volumes", out var v) && v.ValueKind == JsonValueKind.Object
                 ? v.EnumerateObject().Select(p => p.Name).ToList()
+                : [],
+            ExposedPorts = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("ExposedPorts", out var x) && x.ValueKind == JsonValueKind.Object
+                ? x.EnumerateObject().Select(p => p.Name).ToList()
                 : [],
         };
     }
