@@ -26,6 +26,11 @@ public static class Program
             return Commands.MonitorCommand.Run(args[1], args.Contains("--wait-attach"), args.Contains("--restarting"));
         }
 
+        if (args.Length == 2 && args[0] == Containers.Networks.DnsLauncher.Command)
+        {
+            return Commands.NetworkDnsCommand.Run(args[1]);
+        }
+
         var name = Path.GetFileName(Environment.GetCommandLineArgs()[0]);
         if (name.Contains("runtime", StringComparison.Ordinal) || name == "runc")
         {

@@ -57,6 +57,8 @@ public static class UserCli
         root.Subcommands.Add(Commands.CpCommand.Build());
         root.Subcommands.Add(Commands.ContainerCommand.Build());
         root.Subcommands.Add(Commands.VolumeCommand.Build());
+        root.Subcommands.Add(Commands.NetworkCommand.Build());
+        root.Subcommands.Add(Commands.PortCommand.Build());
         root.Subcommands.Add(Commands.MountCommand.Build());
         root.Subcommands.Add(Commands.MountCommand.Build(unmount: true));
         root.Subcommands.Add(Commands.PauseCommand.Build());

@@ -73,6 +73,8 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
             throw new ContainerException("Conflicting options: --restart and --rm");
         }
 
+        CheckNetworkAtCreate(o);
+
         var row = new ContainerRow
         {
             Id = Names.NewId(),
@@ -282,10 +284,29 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
             Delete.Run(Runtime, row.Id, force: true, Trace.Off);
         }
 
+        // A run killed before its teardown left its network behind: not reused, undone.
+        DetachNetwork(row.Id);
         var snap = SnapshotterOf(row);
         Trace.Step("container locked, runtime state checked");
         var rootfs = snap.Mount(dir, LowerDirs(row));
         Trace.Step($"{snap.Name} rootfs mounted at {rootfs}");
+        var imageConfig = ImageConfigOf(row);
+        NetworkPlan? network;
+        try
+        {
+            network = AttachNetwork(row, o, imageConfig);
+        }
+        catch
+        {
+            snap.Unmount(dir);
+            throw;
+        }
+
+        if (network is not null)
+        {
+            Trace.Step($"network {o.Network} attached");
+        }
+
         var previous = ResolvedConfig.Parse(row.Resolved);
         var fresh = new HashSet<string>(StringComparer.Ordinal);
         var remap = (snap as OverlaySnapshotter)?.Remap;
@@ -294,8 +315,9 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
         {
             bundle = BundleBuilder.Build(new BundleInputs
             {
-                Image = ImageConfigOf(row),
+                Image = imageConfig,
                 Options = o,
+                Network = network,
                 ContainerId = row.Id,
                 RootPath = rootfs,
                 BundleDir = dir,
@@ -322,6 +344,7 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
         }
         catch
         {
+            DetachNetwork(row.Id);
             snap.Unmount(dir);
             throw;
         }
@@ -375,6 +398,7 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
                 Delete.Run(Runtime, row.Id, force: true, Trace.Off);
             }
 
+            DetachNetwork(row.Id);
             snap.Unmount(dir);
             var code = ExitCodeOf(e);
             db.Update(row.Id, r =>
@@ -413,6 +437,7 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
         catch (Exception e)
         {
             Delete.Run(Runtime, record, force: true, Trace.Off);
+            DetachNetwork(row.Id);
             snap.Unmount(dir);
             db.Update(row.Id, r =>
             {
@@ -842,7 +867,7 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
         });
     }
 
-    /// <summary>Runtime state and cgroup, then the overlay mount: what a stopped container must not keep.</summary>
+    /// <summary>Runtime state and cgroup, its network, then the overlay mount: what a stopped container must not keep.</summary>
     private void Cleanup(ContainerRow row)
     {
         if (Runtime.Exists(row.Id) || Directory.Exists(Runtime.Dir(row.Id)))
@@ -858,6 +883,8 @@ public sealed partial class ContainerService(DataRoot root, ContainerDb db, Imag
             }
         }
 
+        DetachNetwork(row.Id);
+        Trace.Step("network detached");
         SnapshotterOf(row).Unmount(Paths.Dir(row.Id));
     }
 

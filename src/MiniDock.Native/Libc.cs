@@ -118,6 +118,9 @@ public static unsafe partial class Libc
     [LibraryImport(C, SetLastError = true)]
     public static partial int ioctl(int fd, nuint request, void* arg);
 
+    [LibraryImport(C, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial uint if_nametoindex(string name);
+
     [LibraryImport(C, SetLastError = true)]
     public static partial int dup2(int oldfd, int newfd);
 

@@ -54,7 +54,7 @@ internal static class PsCommand
             {
                 foreach (var (r, s) in rows)
                 {
-                    var json = ContainerViews.PsJson(r, s);
+                    var json = ContainerViews.PsJson(r, s, ContainerViews.Ports(svc, r));
                     if (fmt == "json" || fmt == "{{json .}}")
                     {
                         Console.WriteLine(json);
@@ -73,7 +73,7 @@ internal static class PsCommand
             [
                 trunc ? x.Row.Id[..12] : x.Row.Id, x.Row.Image, ContainerViews.Command(x.Row, trunc),
                 ContainerViews.HumanDuration(DateTime.UtcNow - new DateTime(x.Row.Created, DateTimeKind.Utc)) + " ago",
-                ContainerViews.Status(x.Row, x.State), "", x.Row.Name,
+                ContainerViews.Status(x.Row, x.State), ContainerViews.Ports(svc, x.Row), x.Row.Name,
             ]).ToList();
             Console.Write(Table.Render(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], table));
             return 0;

@@ -24,6 +24,10 @@ internal static class RunCommand
         cmd.SetAction((p, ct) => Task.FromResult(UserError.Guard(services =>
         {
             var o = flags.Read(p, command);
+            if (o.Network == "host" && (o.Publish.Count > 0 || o.PublishAll))
+            {
+                Console.Error.WriteLine("WARNING: Published ports are discarded when using host network mode");
+            }
             var svc = services.GetRequiredService<ContainerService>();
             svc.Trace.Step("services ready, flags read");
             var image = FindOrPull(services, o.Image, o.Platform, ct);

@@ -13,6 +13,7 @@ internal sealed class RunFlags
         "-m", "--memory", "--cpus", "--pids-limit", "--network", "--net", "--stop-timeout", "--stop-signal", "--ulimit", "--restart",
         "--platform", "-l", "--label", "--dns", "--dns-search", "--dns-option", "--dns-opt", "--add-host", "--cap-add", "--cap-drop", "--security-opt",
         "--userns-remap", "--memory-reservation", "--memory-swap", "--memory-swappiness", "--cpu-shares", "-c", "--cpu-period", "--cpu-quota", "--cpuset-cpus", "--cpuset-mems", "--blkio-weight",
+        "-p", "--publish", "--expose", "--network-alias",
     };
 
     public Argument<string> Image { get; } = new("image") { Description = "the image to run" };
@@ -52,7 +53,15 @@ internal sealed class RunFlags
 
     public Option<bool> ReadOnly { get; } = new("--read-only") { Description = "mount the root filesystem read-only" };
 
-    public Option<string> Network { get; } = new("--network", "--net") { Description = "none (default) or host", DefaultValueFactory = _ => "none" };
+    public Option<string> Network { get; } = new("--network", "--net") { Description = "bridge (default), none, host, container:NAME, or a network's name", DefaultValueFactory = _ => "bridge" };
+
+    public Option<string[]> Publish { get; } = new("--publish", "-p") { Description = "publish a port: [hostIP:][hostPort:]containerPort[/tcp|udp]" };
+
+    public Option<bool> PublishAll { get; } = new("--publish-all", "-P") { Description = "publish every exposed port on a random host port" };
+
+    public Option<string[]> Expose { get; } = new("--expose") { Description = "expose a port or range (for -P)" };
+
+    public Option<string[]> NetworkAlias { get; } = new("--network-alias") { Description = "another name for the container on a user-defined network" };
 
     public Option<bool> Init { get; } = new("--init") { Description = "run tini as PID 1 to forward signals and reap zombies" };
 
@@ -89,7 +98,7 @@ internal sealed class RunFlags
     public void AddTo(Command cmd, bool run)
     {
         cmd.Arguments.Add(Image);
-        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, Dns, DnsSearch, DnsOption, AddHost, CapAdd, CapDrop, SecurityOpt, Privileged, UsernsRemap })
+        foreach (var o in new Option[] { Interactive, Tty, Rm, Name, Env, EnvFile, Volume, Workdir, User, Entrypoint, Hostname, Memory, Cpus, PidsLimit, ReadOnly, Network, Publish, PublishAll, Expose, NetworkAlias, Init, StopTimeout, StopSignal, Ulimit, Restart, Platform, Label, Dns, DnsSearch, DnsOption, AddHost, CapAdd, CapDrop, SecurityOpt, Privileged, UsernsRemap })
         {
             cmd.Options.Add(o);
         }
@@ -124,7 +133,11 @@ internal sealed class RunFlags
             Memory = p.GetValue(Memory) is { } m ? Units.ParseBytes(m) : null,
             Cpus = p.GetValue(Cpus) is { } c ? ResourceFlags.ParseCpus(c) : null,
             PidsLimit = p.GetValue(PidsLimit),
-            Network = p.GetValue(Network) ?? "none",
+            Network = p.GetValue(Network) ?? "bridge",
+            Publish = [.. p.GetValue(Publish) ?? []],
+            PublishAll = p.GetValue(PublishAll),
+            Expose = [.. p.GetValue(Expose) ?? []],
+            NetworkAliases = [.. p.GetValue(NetworkAlias) ?? []],
             StopSignal = p.GetValue(StopSignal),
             StopTimeout = p.GetValue(StopTimeout),
             Ulimits = [.. p.GetValue(Ulimit) ?? []],
@@ -156,12 +169,48 @@ internal sealed class RunFlags
             VolumeSpec.Parse(v);
         }
 
-        if (o.Network is not ("none" or "host"))
-        {
-            throw new ContainerException($"network {o.Network} not found");
-        }
-
+        CheckNetwork(o);
         return o;
     }
 
+    /// <summary>Docker's conflicts between the network mode and the other network flags, and the port specs' syntax.</summary>
+    internal static void CheckNetwork(RunOptions o)
+    {
+        foreach (var spec in o.Publish)
+        {
+            MiniDock.Containers.Networks.PortSpec.Parse(spec);
+        }
+
+        foreach (var spec in o.Expose)
+        {
+            MiniDock.Containers.Networks.PortSpec.ParseExpose(spec);
+        }
+
+        if (o.Network.StartsWith("container:", StringComparison.Ordinal))
+        {
+            if (o.Network.Length == "container:".Length)
+            {
+                throw new ContainerException("invalid container format container:<name|id>");
+            }
+
+            if (o.Hostname is not null)
+            {
+                throw new ContainerException("conflicting options: hostname and the network mode");
+            }
+
+            if (o.Publish.Count > 0 || o.PublishAll || o.Expose.Count > 0)
+            {
+                throw new ContainerException("conflicting options: port publishing and the container type network mode");
+            }
+
+            if (o.Dns.Count > 0 || o.DnsSearch.Count > 0 || o.DnsOptions.Count > 0 || o.AddHosts.Count > 0)
+            {
+                throw new ContainerException("conflicting options: dns and the network mode");
+            }
+        }
+        else if (o.Network is "none" or "host" && o.NetworkAliases.Count > 0)
+        {
+            throw new ContainerException("network-scoped aliases are only supported for user-defined networks");
+        }
+    }
 }

@@ -100,7 +100,7 @@ internal static class ContainerViews
         : new DateTime(ticks, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>One <c>ps --format json</c> line (Docker's keys).</summary>
-    public static string PsJson(ContainerRow r, ContainerState s)
+    public static string PsJson(ContainerRow r, ContainerState s, string ports = "")
     {
         var created = new DateTime(r.Created, DateTimeKind.Utc);
         return Json(w =>
@@ -114,7 +114,7 @@ internal static class ContainerViews
             w.WriteString("Mounts", string.Join(',', (ResolvedConfig.Parse(r.Resolved)?.Mounts ?? []).Select(m => m.Name ?? m.Source)));
             w.WriteString("Names", r.Name);
             w.WriteString("Networks", RunOptionsJson.Read(r.Options).Network);
-            w.WriteString("Ports", "");
+            w.WriteString("Ports", ports);
             w.WriteString("RunningFor", HumanDuration(DateTime.UtcNow - created) + " ago");
             w.WriteString("State", ContainerStates.Name(s));
             w.WriteString("Status", Status(r, s));
@@ -190,7 +190,9 @@ internal static class ContainerViews
         }
 
         Strings(w, "Ulimits", o.Ulimits);
+        WritePortBindings(w, o);
         w.WriteEndObject();
+        WriteNetworkSettings(w, svc, r, o);
         w.WriteStartObject("GraphDriver");
         w.WriteString("Name", r.Driver);
         w.WriteStartObject("Data");
@@ -272,6 +274,88 @@ internal static class ContainerViews
         w.WriteNumber("StopTimeout", res?.StopTimeout ?? o.StopTimeout ?? 10);
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>ps's PORTS column: what the running container has published.</summary>
+    public static string Ports(ContainerService svc, ContainerRow r)
+        => MiniDock.Containers.Networks.PortSpec.PsColumn(svc.Net.EndpointsOf(r.Id).SelectMany(e => MiniDock.Containers.Networks.PortSpec.FromJson(e.Ports)));
+
+    /// <summary>HostConfig.PortBindings: the <c>-p</c> requests as given (a random port is "").</summary>
+    private static void WritePortBindings(Utf8JsonWriter w, MiniDock.Containers.Config.RunOptions o)
+    {
+        w.WriteStartObject("PortBindings");
+        foreach (var g in o.Publish.SelectMany(MiniDock.Containers.Networks.PortSpec.Parse).GroupBy(m => m.Key))
+        {
+            w.WriteStartArray(g.Key);
+            foreach (var m in g)
+            {
+                w.WriteStartObject();
+                w.WriteString("HostIp", m.HostIp);
+                w.WriteString("HostPort", m.HostPort == 0 ? "" : m.HostPort.ToString(CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+        w.WriteBoolean("PublishAllPorts", o.PublishAll);
+    }
+
+    /// <summary>Docker's NetworkSettings: the address, gateway, MAC and published ports of the current run (empty when stopped).</summary>
+    private static void WriteNetworkSettings(Utf8JsonWriter w, ContainerService svc, ContainerRow r, MiniDock.Containers.Config.RunOptions o)
+    {
+        var endpoints = svc.Net.EndpointsOf(r.Id);
+        var first = endpoints.FirstOrDefault();
+        var networks = svc.Net.List().ToDictionary(n => n.Id, n => n);
+        w.WriteStartObject("NetworkSettings");
+        w.WriteString("SandboxKey", first is null ? "" : Path.Combine(svc.Paths.Dir(r.Id), "netns"));
+        w.WriteStartObject("Ports");
+        foreach (var g in endpoints.SelectMany(e => MiniDock.Containers.Networks.PortSpec.FromJson(e.Ports)).GroupBy(m => m.Key))
+        {
+            w.WriteStartArray(g.Key);
+            foreach (var m in g)
+            {
+                w.WriteStartObject();
+                w.WriteString("HostIp", m.HostIp.Length == 0 ? "0.0.0.0" : m.HostIp);
+                w.WriteString("HostPort", m.HostPort.ToString(CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+        WriteAddress(w, first, first is null ? null : networks.GetValueOrDefault(first.NetworkId));
+        w.WriteStartObject("Networks");
+        if (endpoints.Count == 0 && o.Network is "none" or "host" or "bridge")
+        {
+            w.WriteStartObject(o.Network);
+            WriteAddress(w, null, null);
+            w.WriteEndObject();
+        }
+
+        foreach (var e in endpoints)
+        {
+            var n = networks.GetValueOrDefault(e.NetworkId);
+            w.WriteStartObject(n?.Name ?? e.NetworkId);
+            w.WriteString("NetworkID", e.NetworkId);
+            Strings(w, "Aliases", e.Aliases.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            WriteAddress(w, e, n);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteAddress(Utf8JsonWriter w, EndpointRow? e, NetworkRow? n)
+    {
+        var cidr = e?.Address.Split('/') ?? ["", "0"];
+        w.WriteString("Gateway", e is null ? "" : n?.Gateway ?? "");
+        w.WriteString("IPAddress", cidr[0]);
+        w.WriteNumber("IPPrefixLen", cidr.Length > 1 && int.TryParse(cidr[1], CultureInfo.InvariantCulture, out var len) ? len : 0);
+        w.WriteString("MacAddress", e?.Mac ?? "");
     }
 
     public static string Json(Action<Utf8JsonWriter> body, bool indented = false)

@@ -18,7 +18,8 @@ public static class BundleBuilder
         CheckPaths(inputs);
 
         // 1. Everything that needs no rootfs and creates nothing.
-        var hostNetwork = Network(o.Network);
+        var plan = inputs.Network;
+        var hostNetwork = plan is null && Network(o.Network);
         var args = Args(image, o);
         if (o.Init)
         {
@@ -36,6 +37,7 @@ public static class BundleBuilder
         }
 
         var hostname = o.Hostname is { } h ? CheckHostname(h)
+            : plan?.SharedEtcDir is { } shared ? File.ReadAllText(Path.Combine(shared, MountPlanner.HostnameFile)).Trim()
             : hostNetwork ? inputs.HostHostname ?? HostFacts.Hostname()
             : inputs.ContainerId[..12];
         var cwd = WorkingDir(o.WorkDir ?? image.WorkingDir);
@@ -88,9 +90,14 @@ public static class BundleBuilder
                 namespaces.Insert(0, "user");
             }
 
+            var namespacePaths = new Dictionary<string, string>(StringComparer.Ordinal);
             if (!hostNetwork)
             {
                 namespaces.Add("network");
+                if (plan is not null)
+                {
+                    namespacePaths["network"] = plan.NamespacePath;
+                }
             }
 
             if (inputs.CgroupV2Only ?? HostFacts.CgroupV2Only())
@@ -117,6 +124,7 @@ public static class BundleBuilder
                 Mounts = mounts,
                 Annotations = annotations,
                 Namespaces = namespaces,
+                NamespacePaths = namespacePaths,
                 Devices = o.Privileged ? Privileged.DeviceRules : DockerDefaults.Devices,
                 LinuxDevices = o.Privileged ? Privileged.HostDevices(inputs.HostDevDir ?? "/dev") : [],
                 Resources = resources,
@@ -129,8 +137,12 @@ public static class BundleBuilder
 
             Directory.CreateDirectory(inputs.BundleDir);
             WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostnameFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hostname(hostname)));
-            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostsFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.Hosts(hostNetwork, inputs.HostHostsFile, addHosts)));
-            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.ResolvConfFile), System.Text.Encoding.UTF8.GetBytes(EtcFiles.ResolvConf(hostNetwork, inputs.HostResolvConf, o.Dns, o.DnsSearch, o.DnsOptions)));
+            var hosts = plan?.SharedEtcDir is { } etcDir ? File.ReadAllText(Path.Combine(etcDir, MountPlanner.HostsFile))
+                : EtcFiles.Hosts(hostNetwork, inputs.HostHostsFile, addHosts, plan?.Address is { } self ? (self, hostname) : null);
+            var resolv = plan?.SharedEtcDir is { } etcDir2 ? File.ReadAllText(Path.Combine(etcDir2, MountPlanner.ResolvConfFile))
+                : EtcFiles.ResolvConf(hostNetwork, inputs.HostResolvConf, plan?.EmbeddedDns is { } dns && o.Dns.Count == 0 ? [dns] : o.Dns, o.DnsSearch, o.DnsOptions);
+            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.HostsFile), System.Text.Encoding.UTF8.GetBytes(hosts));
+            WriteAtomic(Path.Combine(inputs.BundleDir, MountPlanner.ResolvConfFile), System.Text.Encoding.UTF8.GetBytes(resolv));
             if (remap is not null)
             {
                 // Bind-mounted into the container: its root (host uid HostUid) owns them, as a container's root owns them in Docker.
@@ -193,7 +205,7 @@ public static class BundleBuilder
         }
     }
 
-    /// <summary>"none" (the default until networking lands) or "host": true for the host's network.</summary>
+    /// <summary>Without a <see cref="NetworkPlan"/>: "none" or "host" (true for the host's network); anything else needs one.</summary>
     private static bool Network(string? network) => network switch
     {
         null or "" or "none" => false,

@@ -40,6 +40,9 @@ public sealed class BundleInputs
     public IReadOnlyDictionary<string, string?>? CallerEnv { get; init; }
 
     /// <summary>linux.cgroupsPath is <c>CgroupParent/ContainerId</c>.</summary>
+    /// <summary>A network namespace to join (bridge networks, <c>container:NAME</c>); null: none or host, from the options.</summary>
+    public NetworkPlan? Network { get; init; }
+
     public string CgroupParent { get; init; } = "/minidock";
 
     // Host facts, overridable by tests only.

@@ -41,6 +41,9 @@ internal sealed class OciConfig
 
     public required IReadOnlyList<string> Namespaces { get; init; }
 
+    /// <summary>Namespaces joined rather than created, by type (network: a pinned bridge namespace).</summary>
+    public IReadOnlyDictionary<string, string> NamespacePaths { get; init; } = new Dictionary<string, string>();
+
     public required IReadOnlyList<DeviceRule> Devices { get; init; }
 
     /// <summary>linux.resources' memory, cpu, pids and blockIO sections (<see cref="MiniDock.Containers.Resources.ResourceLimits.ToSpec"/>).</summary>
@@ -190,6 +193,11 @@ internal static class ConfigJsonWriter
         {
             w.WriteStartObject();
             w.WriteString("type", ns);
+            if (c.NamespacePaths.TryGetValue(ns, out var nsPath))
+            {
+                w.WriteString("path", nsPath);
+            }
+
             w.WriteEndObject();
         }
 

@@ -26,9 +26,18 @@ internal static class EtcFiles
 
     public static string Hostname(string name) => name + "\n";
 
-    public static string Hosts(bool hostNetwork, string? hostHostsFile, IReadOnlyList<(string Name, string Ip)>? extra = null)
+    /// <summary>
+    /// Docker's hosts file: the host's for the host network, else the defaults, then the <c>--add-host</c> lines, then,
+    /// for a container with an address of its own (<paramref name="self"/>), "ADDRESS\tHOSTNAME".
+    /// </summary>
+    public static string Hosts(bool hostNetwork, string? hostHostsFile, IReadOnlyList<(string Name, string Ip)>? extra = null, (string Address, string Hostname)? self = null)
     {
         var text = hostNetwork ? ReadOrEmpty(hostHostsFile ?? "/etc/hosts") : DefaultHosts;
+        if (self is { } me)
+        {
+            extra = [.. extra ?? [], (me.Hostname, me.Address)];
+        }
+
         if (extra is not { Count: > 0 })
         {
             return text;

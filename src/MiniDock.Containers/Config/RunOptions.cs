@@ -94,8 +94,23 @@ public sealed class RunOptions
     /// <summary><c>--blkio-weight</c> 10..1000.</summary>
     public long? BlkioWeight { get; set; }
 
-    /// <summary><c>--network</c>: none (default until networking lands) or host.</summary>
+    /// <summary>
+    /// <c>--network</c>: bridge (the CLI's default, as Docker's), none, host, <c>container:NAME</c>, or a user-defined
+    /// network's name or ID. A library caller that says nothing gets none: no CNI, no bridge.
+    /// </summary>
     public string Network { get; set; } = "none";
+
+    /// <summary><c>-p</c> specs as typed (<see cref="Networks.PortSpec.Parse"/>).</summary>
+    public List<string> Publish { get; set; } = [];
+
+    /// <summary><c>-P</c>: every exposed port (image ExposedPorts and <c>--expose</c>) on a random host port.</summary>
+    public bool PublishAll { get; set; }
+
+    /// <summary><c>--expose</c> specs as typed.</summary>
+    public List<string> Expose { get; set; } = [];
+
+    /// <summary><c>--network-alias</c>: more names the embedded DNS answers for this container on a user-defined network.</summary>
+    public List<string> NetworkAliases { get; set; } = [];
 
     /// <summary><c>--stop-signal</c>; null: the image's StopSignal, else SIGTERM.</summary>
     public string? StopSignal { get; set; }

@@ -12,9 +12,9 @@ namespace MiniDock.Containers.Store;
 /// the row it changes, so two writers never lose each other's update. Name uniqueness is the database's own
 /// UNIQUE constraint, so two <c>run --name x</c> at once cannot both win.
 /// </remarks>
-public sealed class ContainerDb : IDisposable
+public sealed partial class ContainerDb : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS containers(
@@ -37,7 +37,31 @@ public sealed class ContainerDb : IDisposable
             finished_at INTEGER NOT NULL DEFAULT 0,
             restart_count INTEGER NOT NULL DEFAULT 0,
             stopped_by_user INTEGER NOT NULL DEFAULT 0,
-            driver TEXT NOT NULL)
+            driver TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS networks(
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL UNIQUE,
+            driver TEXT NOT NULL,
+            subnet TEXT NOT NULL,
+            gateway TEXT NOT NULL,
+            bridge TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            labels TEXT NOT NULL DEFAULT '{}',
+            internal INTEGER NOT NULL DEFAULT 0,
+            builtin INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS endpoints(
+            network_id TEXT NOT NULL,
+            container_id TEXT NOT NULL,
+            container_name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            mac TEXT NOT NULL,
+            ports TEXT NOT NULL DEFAULT '[]',
+            aliases TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY(network_id, container_id));
+        INSERT OR IGNORE INTO networks(id, name, driver, subnet, gateway, bridge, created, builtin) VALUES
+            (lower(hex(randomblob(32))), 'bridge', 'bridge', '10.77.0.0/16', '10.77.0.1', 'minidock0', strftime('%s','now') * 10000000 + 621355968000000000, 1),
+            (lower(hex(randomblob(32))), 'host', 'host', '', '', '', strftime('%s','now') * 10000000 + 621355968000000000, 1),
+            (lower(hex(randomblob(32))), 'none', 'null', '', '', '', strftime('%s','now') * 10000000 + 621355968000000000, 1);
         """;
 
     private readonly SQLiteConnection _db;
@@ -63,7 +87,12 @@ public sealed class ContainerDb : IDisposable
                 MiniDock.Images.Metadata.Sqlite.WalSwitch(_db);
                 Write(() =>
                 {
-                    _db.Execute(Schema);
+                    // sqlite-net prepares one statement per Execute.
+                    foreach (var statement in Schema.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        _db.Execute(statement);
+                    }
+
                     _db.Execute($"PRAGMA user_version = {SchemaVersion}");
                     return 0;
                 });
@@ -168,7 +197,7 @@ public sealed class ContainerDb : IDisposable
         });
     }
 
-    public void Delete(string id) => Write(() => _db.Execute("DELETE FROM containers WHERE id = ?", id));
+    public void Delete(string id) => Write(() => _db.Execute("DELETE FROM endpoints WHERE container_id = ?", id) + _db.Execute("DELETE FROM containers WHERE id = ?", id));
 
     public void Dispose()
     {

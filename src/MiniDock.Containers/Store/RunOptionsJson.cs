@@ -51,6 +51,10 @@ public static class RunOptionsJson
             Resources.ResourceOptionsJson.Write(w, o);
 
             w.WriteString("Network", o.Network);
+            List(w, "Publish", o.Publish);
+            w.WriteBoolean("PublishAll", o.PublishAll);
+            List(w, "Expose", o.Expose);
+            List(w, "NetworkAliases", o.NetworkAliases);
             Str(w, "StopSignal", o.StopSignal);
             if (o.StopTimeout is { } t)
             {
@@ -102,6 +106,10 @@ public static class RunOptionsJson
             Cpus = e.TryGetProperty("Cpus", out var c) ? c.GetDouble() : null,
             PidsLimit = e.TryGetProperty("PidsLimit", out var p) ? p.GetInt64() : null,
             Network = S(e, "Network") ?? "none",
+            Publish = L(e, "Publish"),
+            PublishAll = B(e, "PublishAll"),
+            Expose = L(e, "Expose"),
+            NetworkAliases = L(e, "NetworkAliases"),
             StopSignal = S(e, "StopSignal"),
             StopTimeout = e.TryGetProperty("StopTimeout", out var t) ? t.GetInt32() : null,
             Ulimits = L(e, "Ulimits"),
