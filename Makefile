@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
 PUBLISH := out/publish
-APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd attr buildah tini podman curl tmux
+APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd attr buildah tini podman curl tmux containernetworking-plugins iptables
 
 .PHONY: build test unit integration deps bench clean demo
 
@@ -33,9 +33,12 @@ unit:
 	  for t in $(UNSHARED_UNIT_TESTS); do unshare -m --propagation private $(DOTNET) test $$t -c $(CONFIG) --nologo; done
 
 # Integration tests run real containers; a private mount namespace guarantees that a failed test
-# cannot leave a mount on the host.
+# cannot leave a mount on the host, and a network namespace of their own (lo up) that no bridge,
+# NAT rule or ip_forward change of theirs reaches the host's network (the network tests go further:
+# each makes its own namespace). Built first, outside: the test run itself needs no network.
 integration: build
-	unshare -m --propagation private $(DOTNET) test tests/MiniDock.Integration.Tests -c $(CONFIG) --nologo
+	$(DOTNET) build tests/MiniDock.Integration.Tests -c $(CONFIG) --nologo -v:q
+	unshare -m -n --propagation private sh -c 'ip link set lo up && exec $(DOTNET) test tests/MiniDock.Integration.Tests -c $(CONFIG) --nologo --no-build'
 
 # Every suite, then one closing line with the totals ("N passed, N failed").
 test: deps build

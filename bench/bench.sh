@@ -9,7 +9,8 @@
 #   run       `run --rm --network none IMAGE true` of the sandbox image (Dockerfile.rootfs, built
 #             with buildah, pushed to a loopback docker-registry, pulled beforehand):
 #             MiniDock (bin/minidock run) vs podman run, with runc run of a prepared bundle
-#             for reference.
+#             for reference; and both again with `--network bridge` (CNI), all inside a
+#             network namespace of the benchmark's own.
 #
 # Environment:
 #   BENCH_RUNS        hyperfine --runs per command of `runtime` (default 30); warmup is always 3.
@@ -437,6 +438,15 @@ bench_run() {
     cmds+=("$md run ${args[*]} --security-opt seccomp=unconfined $ref true")
     names+=("MiniDock: minidock run, -m 64m --cpus 0.5 --pids-limit 64")
     cmds+=("$md run ${args[*]} -m 64m --cpus 0.5 --pids-limit 64 $ref true")
+    # What bridge networking adds (issue 6): the default network, CNI's bridge + host-local + firewall
+    # ADD before and DEL after, the bridge made and deleted each time (it goes with its last container).
+    if out=$(in_netns "$md" run --rm --network bridge "$ref" sh -c 'echo ok' 2>"$dir/md.err") && [[ $out == ok ]]; then
+      names+=("MiniDock: minidock run --network bridge")
+      cmds+=("$md run --rm --network bridge $ref true")
+    else
+      notes+=("MiniDock --network bridge skipped: $(tail -n 1 "$dir/md.err")")
+      log "error: ${notes[-1]}"
+    fi
   fi
 
   local driver podman_cmd=""
@@ -456,6 +466,15 @@ bench_run() {
   if [[ -n $podman_cmd ]]; then
     names+=("podman run")
     cmds+=("$podman_cmd $ref true")
+    local podman_bridge=${podman_cmd/--network none/--network bridge}
+    # shellcheck disable=SC2086  # split on purpose, as above
+    if out=$(in_netns $podman_bridge "$ref" sh -c 'echo ok' 2>"$dir/podman.log") && [[ $out == ok ]]; then
+      names+=("podman run --network bridge")
+      cmds+=("$podman_bridge $ref true")
+    else
+      notes+=("podman --network bridge skipped: $(tail -n 1 "$dir/podman.log")")
+      log "${notes[-1]}"
+    fi
   else
     notes+=("podman skipped: \`podman run\` fails here with both the overlay and the vfs storage drivers ($(tail -n 1 "$dir/podman.log")).")
     log "${notes[-1]}"
@@ -488,7 +507,9 @@ bench_run() {
     --export-markdown "$dir/hyperfine.md")
   for n in "${names[@]}"; do hf+=(-n "$n"); done
   log "hyperfine: ${#cmds[@]} commands, --warmup $RUN_WARMUP --runs $RUN_RUNS"
-  unshare -m --propagation private "${hf[@]}" "${cmds[@]}" >&2 ||
+  # In a network namespace of its own (lo up), so that the bridges, NAT rules and ip_forward of the
+  # bridge runs never touch the host's network; the none runs pay nothing for it.
+  in_netns "${hf[@]}" "${cmds[@]}" >&2 ||
     die "hyperfine failed (a run exited non-zero?)"
 
   echo "## Container run: \`run --rm --network none SANDBOX true\`, image already pulled"
@@ -503,6 +524,7 @@ bench_run() {
   for n in "${notes[@]}"; do echo "> $n"; done
   echo
   isolation_costs "$json" "$md" "$ref" "${args[@]}"
+  network_costs "$json"
   echo "<details><summary>hyperfine's own --export-markdown (relative to the fastest)</summary>"
   echo
   cat "$dir/hyperfine.md"
@@ -516,6 +538,29 @@ bench_run() {
   printf 'Method: hyperfine %s, -N, --warmup %s --runs %s, the whole hyperfine in `unshare -m --propagation private`; MINIDOCK_ROOT and podman --root/--runroot/--tmpdir private; podman `%s`.\n' \
     "$(hyperfine --version | awk '{print $2}')" "$RUN_WARMUP" "$RUN_RUNS" \
     "${podman_cmd:+${podman_cmd//$dir/\$W} IMAGE true}"
+  echo
+}
+
+# in_netns CMD... — CMD in a private mount namespace and a new network namespace with lo up.
+in_netns() {
+  unshare -m -n --propagation private sh -c 'ip link set lo up && exec "$@"' in_netns "$@"
+}
+
+# network_costs JSON — what `--network bridge` adds to one run, for MiniDock and for podman (medians).
+network_costs() {
+  local json=$1 mdn mdb pn pb
+  mdn=$(jq -r '[.results[] | select(.command == "MiniDock: minidock run") | .median][0] // empty' "$json")
+  mdb=$(jq -r '[.results[] | select(.command == "MiniDock: minidock run --network bridge") | .median][0] // empty' "$json")
+  pn=$(jq -r '[.results[] | select(.command == "podman run") | .median][0] // empty' "$json")
+  pb=$(jq -r '[.results[] | select(.command == "podman run --network bridge") | .median][0] // empty' "$json")
+  [[ -n $mdn && -n $mdb ]] || return 0
+  echo "### What bridge networking adds to \`run\` (vs \`--network none\`, medians)"
+  echo
+  echo "| | none ms | bridge ms | bridge adds ms |"
+  echo "|---|---:|---:|---:|"
+  printf '| MiniDock | %.1f | %.1f | %.1f |\n' "$(jq -n "$mdn * 1000")" "$(jq -n "$mdb * 1000")" "$(jq -n "($mdb - $mdn) * 1000")"
+  [[ -n $pn && -n $pb ]] && printf '| podman | %.1f | %.1f | %.1f |\n' "$(jq -n "$pn * 1000")" "$(jq -n "$pb * 1000")" "$(jq -n "($pb - $pn) * 1000")"
+  [[ -n $pb ]] && printf '\n> MiniDock bridge run / podman bridge run: %.2f×.\n' "$(jq -n "$mdb / $pb")"
   echo
 }
 

@@ -95,9 +95,9 @@ public sealed class NetState : IDisposable
 
     /// <summary>
     /// When no address is allocated in the namespace any more: ip_forward back to what it was, and the state
-    /// directory removed. Returns true when it did so.
+    /// directory removed, after <paramref name="alsoUndo"/> (still under the lock). Returns true when it did so.
     /// </summary>
-    public bool ReleaseIfUnused()
+    public bool ReleaseIfUnused(Action? alsoUndo = null)
     {
         if (Directory.Exists(IpamDir) && Directory.EnumerateDirectories(IpamDir).Any(d => Allocations(Path.GetFileName(d)) > 0))
         {
@@ -113,6 +113,7 @@ public sealed class NetState : IDisposable
             }
         }
 
+        alsoUndo?.Invoke();
         Directory.Delete(Dir, recursive: true);
         return true;
     }

@@ -301,7 +301,7 @@ public sealed class NetworkService(DataRoot root, ContainerDb db)
             }
         }
 
-        st.ReleaseIfUnused();
+        st.ReleaseIfUnused(CniChains.RemoveIfUnused);
     }
 
     /// <summary>Address, gateway and MAC of the container's interface from the ADD result (CNI result format 1.0).</summary>

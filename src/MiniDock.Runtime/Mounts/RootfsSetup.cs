@@ -191,7 +191,10 @@ public sealed class RootfsSetup
                 catch (SysException e) when (type == "sysfs" && e.Errno == Consts.EPerm)
                 {
                     // No new network namespace: sysfs can't be mounted fresh, so bind the host's read-only (as runc does).
+                    // (A user namespace joining a network namespace it does not own, e.g. --userns-remap on a bridge, lands here too.)
                     _sys.Mount("/sys", target, null, MountFlags.Bind | MountFlags.Rec, null);
+                    fd = Reopen(fd, m.Destination);
+                    target = SecureJoin.FdPath(fd);
                     _sys.Mount(null, target, null, MountFlags.Remount | MountFlags.Bind | MountFlags.RdOnly | o.Flags, null);
                 }
             }

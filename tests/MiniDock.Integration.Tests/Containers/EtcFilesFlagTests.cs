@@ -14,7 +14,7 @@ public sealed class EtcFilesFlagTests(SandboxFixture sandbox, ITestOutputHelper 
     public void Dns_flags_and_add_host_are_in_the_containers_files_after_a_restart_too()
     {
         var image = _cli.Pulled(sandbox);
-        string[] flags = ["--dns", "192.0.2.53", "--dns-search", "corp.example", "--dns-option", "ndots:2", "--add-host", "db:10.1.2.3"];
+        string[] flags = ["--network", "none", "--dns", "192.0.2.53", "--dns-search", "corp.example", "--dns-option", "ndots:2", "--add-host", "db:10.1.2.3"];
         var first = _cli.Ok(["run", "--name", "etc", .. flags, image, "sh", "-c", "cat /etc/resolv.conf /etc/hosts"]).Stdout;
         Assert.Contains("nameserver 192.0.2.53\n", first, StringComparison.Ordinal);
         Assert.Contains("search corp.example\n", first, StringComparison.Ordinal);

@@ -124,7 +124,7 @@ public sealed class RunConfigTests(SandboxFixture sandbox, ITestOutputHelper out
     public void Network_none_has_only_loopback()
     {
         var image = _cli.Pulled(sandbox);
-        var r = _cli.Ok("run", "--rm", image, "cat", "/proc/net/dev");
+        var r = _cli.Ok("run", "--rm", "--network", "none", image, "cat", "/proc/net/dev");
         var interfaces = r.Stdout.Lines().Skip(2).Select(l => l.Split(':')[0].Trim()).ToList();
         Assert.Equal(["lo"], interfaces);
     }

@@ -119,7 +119,7 @@ public sealed class RunExitCodeTests(SandboxFixture sandbox, ITestOutputHelper o
     [InlineData("-v", "/host:relative", "IMAGE")]
     [InlineData("-u", "nosuch", "IMAGE")]
     [InlineData("-u", "1000:nosuchgroup", "IMAGE")]
-    [InlineData("--network", "bridge", "IMAGE")]
+    [InlineData("--network", "nope", "IMAGE")]
     [InlineData("--ulimit", "nofile=abc", "IMAGE")]
     [InlineData("-m", "12x", "IMAGE")]
     [InlineData("--stop-signal", "SIGNOPE", "IMAGE")]
