@@ -535,7 +535,7 @@ bench_run() {
   machine_line
   printf 'Versions: %s; %s; %s\n' "$(podman --version)" "$(runc --version | head -n1)" "$(buildah --version | awk '{print $1, $3}')"
   # shellcheck disable=SC2016  # backticks are markdown
-  printf 'Method: hyperfine %s, -N, --warmup %s --runs %s, the whole hyperfine in `unshare -m --propagation private`; MINIDOCK_ROOT and podman --root/--runroot/--tmpdir private; podman `%s`.\n' \
+  printf 'Method: hyperfine %s, -N, --warmup %s --runs %s, the whole hyperfine in `unshare -m -n --propagation private` (lo up: the bridge runs make their bridges and NAT rules in that namespace); MINIDOCK_ROOT and podman --root/--runroot/--tmpdir private; podman `%s`.\n' \
     "$(hyperfine --version | awk '{print $2}')" "$RUN_WARMUP" "$RUN_RUNS" \
     "${podman_cmd:+${podman_cmd//$dir/\$W} IMAGE true}"
   echo

@@ -35,6 +35,10 @@ public static class CniInvoker
         psi.Environment["CNI_PATH"] = string.Join(':', CniPlugins.Dirs());
         psi.Environment.Remove("CNI_ARGS");
 
+        // The plugins run iptables (and the IPAM plugin) by PATH: a caller's PATH without the sbin dirs (a non-login
+        // root shell on Debian) must not make NAT fail.
+        psi.Environment["PATH"] = (Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path + ":" : "") + "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin";
+
         using var p = Process.Start(psi) ?? throw new ContainerException($"cannot start CNI plugin {type}");
         var stderr = p.StandardError.ReadToEndAsync();
         p.StandardInput.Write(config.ToJsonString());
