@@ -107,7 +107,10 @@ public sealed class NetworkService(DataRoot root, ContainerDb db)
             Directory.Delete(dir, recursive: true);
         }
 
-        File.Delete(Path.Combine(Dir, n.Name + ".conflist"));
+        if (Directory.Exists(Dir))
+        {
+            File.Delete(Path.Combine(Dir, n.Name + ".conflist"));
+        }
     }
 
     /// <summary>

@@ -30,7 +30,7 @@ public static class Subnets
     public static Subnet Parse(string cidr)
     {
         var slash = cidr.IndexOf('/');
-        if (slash < 0 || !IPAddress.TryParse(cidr[..slash], out var ip) || ip.AddressFamily != AddressFamily.InterNetwork
+        if (slash < 0 || !IsDottedQuad(cidr[..slash], out var ip)
             || !int.TryParse(cidr[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) || prefix is < 0 or > 32)
         {
             throw new ContainerException($"invalid subnet {cidr}: an IPv4 CIDR such as 10.78.0.0/24 is expected");
@@ -59,7 +59,7 @@ public static class Subnets
             return Text(s.Network + 1);
         }
 
-        if (!IPAddress.TryParse(gateway, out var g) || g.AddressFamily != AddressFamily.InterNetwork)
+        if (!IsDottedQuad(gateway, out var g))
         {
             throw new ContainerException($"invalid gateway {gateway}: not an IPv4 address");
         }
@@ -118,6 +118,13 @@ public static class Subnets
 
         return list;
     }
+
+    /// <summary>
+    /// An IPv4 address written as four decimal numbers: IPAddress.TryParse also takes inet_aton's short, octal and
+    /// hex forms ("10.1.2" is 10.1.0.2), which Docker and the CNI plugins do not.
+    /// </summary>
+    private static bool IsDottedQuad(string text, out IPAddress ip)
+        => IPAddress.TryParse(text, out ip!) && ip.AddressFamily == AddressFamily.InterNetwork && ip.ToString() == text;
 
     public static uint ToUint(IPAddress ip) => BinaryPrimitives.ReadUInt32BigEndian(ip.GetAddressBytes());
 

@@ -213,8 +213,7 @@ public sealed class NetworkServiceTests : IDisposable
     }
 
     /// <summary><c>network create app; network rm app</c> on a data root where no container was ever attached (no networks/ dir).</summary>
-    [Fact(Skip = "bug: NetworkService.Remove's File.Delete(networks/NAME.conflist) throws DirectoryNotFoundException when networks/ "
-        + "does not exist (nothing attached yet): network rm prints 'Error: IO_PathNotFound_Path, .../networks/app.conflist', exits 125, yet the row is gone")]
+    [Fact]
     public void Remove_on_a_fresh_data_root_without_a_networks_dir()
     {
         var n = _net.Create("app", null, null, null, false, []);
