@@ -40,6 +40,12 @@ public sealed class MinidockCli : IDisposable
     /// <summary>Extra environment for every command (e.g. DOCKER_CONFIG).</summary>
     public Dictionary<string, string> Env { get; } = new();
 
+    /// <summary>
+    /// A command line that every command runs under (e.g. <c>nsenter --net=/run/netns/NAME --</c>): the binary and
+    /// its arguments are appended to it. Empty (the default): the binary runs directly. Dispose uses it too.
+    /// </summary>
+    public string[] Prefix { get; set; } = [];
+
     public static string Binary =>
         Environment.GetEnvironmentVariable("MINIDOCK_BIN") is { Length: > 0 } fromEnv
             ? Path.GetFullPath(fromEnv)
@@ -49,13 +55,18 @@ public sealed class MinidockCli : IDisposable
 
     public CommandResult Run(TimeSpan timeout, params string[] args)
     {
-        var r = ProcessRunner.Run(CheckedBinary(), args, timeout, CommandEnv(), Dir);
+        var (file, argv) = CommandLine(args);
+        var r = ProcessRunner.Run(file, argv, timeout, CommandEnv(), Dir);
         _output.WriteLine(r.Describe());
         return r;
     }
 
     /// <summary>Starts minidock in the background (stdout/stderr to files); the caller waits or signals it.</summary>
-    public RunningCommand Start(params string[] args) => new(CheckedBinary(), args, CommandEnv(), Dir);
+    public RunningCommand Start(params string[] args)
+    {
+        var (file, argv) = CommandLine(args);
+        return new(file, argv, CommandEnv(), Dir);
+    }
 
     public CommandResult Ok(params string[] args)
     {
@@ -190,6 +201,9 @@ public sealed class MinidockCli : IDisposable
 
         return env;
     }
+
+    private (string File, string[] Args) CommandLine(string[] args) =>
+        Prefix.Length == 0 ? (CheckedBinary(), args) : (Prefix[0], [.. Prefix[1..], CheckedBinary(), .. args]);
 
     private static string CheckedBinary()
     {
