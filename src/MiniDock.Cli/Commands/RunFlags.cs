@@ -208,9 +208,12 @@ internal sealed class RunFlags
                 throw new ContainerException("conflicting options: dns and the network mode");
             }
         }
-        else if (o.Network is "none" or "host" && o.NetworkAliases.Count > 0)
+        if (o.Network is "none" or "host" or "bridge" || o.Network.StartsWith("container:", StringComparison.Ordinal))
         {
-            throw new ContainerException("network-scoped aliases are only supported for user-defined networks");
+            if (o.NetworkAliases.Count > 0)
+            {
+                throw new ContainerException("network-scoped alias is supported only for containers in user defined networks");
+            }
         }
     }
 }

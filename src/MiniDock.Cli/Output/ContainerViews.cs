@@ -263,6 +263,30 @@ internal static class ContainerViews
             labels[eq < 0 ? l : l[..eq]] = eq < 0 ? "" : l[(eq + 1)..];
         }
 
+        // Docker's Config.ExposedPorts: the image's, --expose's and every -p's container port.
+        var exposed = new SortedSet<string>(StringComparer.Ordinal);
+        try
+        {
+            exposed.UnionWith(svc.ImageConfigOf(r).ExposedPorts);
+        }
+        catch (MiniDock.Containers.Config.ContainerException)
+        {
+        }
+
+        exposed.UnionWith(o.Expose.SelectMany(MiniDock.Containers.Networks.PortSpec.ParseExpose));
+        exposed.UnionWith(o.Publish.SelectMany(MiniDock.Containers.Networks.PortSpec.Parse).Select(m => m.Key));
+        if (exposed.Count > 0)
+        {
+            w.WriteStartObject("ExposedPorts");
+            foreach (var k in exposed)
+            {
+                w.WriteStartObject(k);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
         w.WriteStartObject("Labels");
         foreach (var (k, v) in labels)
         {

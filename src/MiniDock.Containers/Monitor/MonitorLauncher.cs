@@ -25,7 +25,8 @@ public static class MonitorLauncher
         {
             pid = Spawn.Start(new SpawnRequest
             {
-                Path = Sys.ReadLink("/proc/self/exe"),
+                // This very binary even if bin/minidock was replaced meanwhile (a rebuild): never its path's new file.
+                Path = "/proc/self/exe",
                 Args = ["minidock", Command, id, .. waitForAttach ? new[] { "--wait-attach" } : [], .. restarting ? new[] { "--restarting" } : []],
                 Env = [.. Environment.GetEnvironmentVariables().Keys.Cast<string>()
                     .Where(k => k.StartsWith("MINIDOCK_", StringComparison.Ordinal) || k is "PATH")

@@ -34,7 +34,8 @@ public static class DnsLauncher
         {
             pid = Spawn.Start(new SpawnRequest
             {
-                Path = Sys.ReadLink("/proc/self/exe"),
+                // This very binary even if bin/minidock was replaced meanwhile (a rebuild): never its path's new file.
+                Path = "/proc/self/exe",
                 Args = ["minidock", Command, n.Id],
                 Env = [.. Environment.GetEnvironmentVariables().Keys.Cast<string>()
                     .Where(k => k.StartsWith("MINIDOCK_", StringComparison.Ordinal) || k is "PATH")

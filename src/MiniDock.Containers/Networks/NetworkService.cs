@@ -155,6 +155,7 @@ public sealed class NetworkService(DataRoot root, ContainerDb db)
         try
         {
             NetNs.CreatePinned(netnsPath);
+            var newBridge = !NetLink.LinkExists(n.Bridge);
             JsonObject? result = null;
             foreach (var p in plugins)
             {
@@ -169,6 +170,11 @@ public sealed class NetworkService(DataRoot root, ContainerDb db)
 
             record["result"] = result?.DeepClone();
             WriteAtomic(stateFile, record.ToJsonString());
+            if (newBridge)
+            {
+                Isolation.Update(n.Bridge, add: true);
+            }
+
             var a = Read(n, netnsPath, result, ports);
             db.UpsertEndpoint(new EndpointRow
             {
@@ -301,6 +307,7 @@ public sealed class NetworkService(DataRoot root, ContainerDb db)
             {
                 NetLink.DeleteLink(n.Bridge);
                 st.DropIpam(name);
+                Isolation.Update(n.Bridge, add: false);
             }
         }
 

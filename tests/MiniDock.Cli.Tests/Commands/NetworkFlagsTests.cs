@@ -52,8 +52,11 @@ public sealed class NetworkFlagsTests
     [Theory]
     [InlineData("none")]
     [InlineData("host")]
-    public void None_and_host_refuse_network_aliases(string mode)
-        => Assert.Equal("network-scoped aliases are only supported for user-defined networks", Error(new RunOptions { Network = mode, NetworkAliases = ["db"] }));
+    [InlineData("bridge")]
+    [InlineData("container:web")]
+    public void Only_user_defined_networks_take_network_aliases(string mode)
+        => Assert.Equal("network-scoped alias is supported only for containers in user defined networks", Error(new RunOptions { Network = mode, NetworkAliases = ["db"] }));
+
 
     [Theory]
     [InlineData("abc:80", "invalid hostPort: abc")]
@@ -81,7 +84,6 @@ public sealed class NetworkFlagsTests
             Expose = ["7000-7002"],
             Dns = ["1.1.1.1"],
             AddHosts = ["db:10.0.0.5"],
-            NetworkAliases = ["api"],
         });
 
     [Fact]

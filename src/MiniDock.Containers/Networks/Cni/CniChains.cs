@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Text;
 
 namespace MiniDock.Containers.Networks.Cni;
 
@@ -11,65 +11,83 @@ namespace MiniDock.Containers.Networks.Cni;
 /// </summary>
 public static class CniChains
 {
-    /// <summary>Removes the plugins' empty chains and their jumps; anything unexpected leaves a chain alone.</summary>
+    private const string ForwardJump = "-A FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD";
+    private const string AdminJump = "-A CNI-FORWARD -m comment --comment \"CNI firewall plugin admin overrides\" -j CNI-ADMIN";
+    private const string PreroutingJump = "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT";
+    private const string OutputJump = "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT";
+    private const string MasqJump = "-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j CNI-HOSTPORT-MASQ";
+    private const string MasqRule = "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE";
+    private const string MarkRule = "-A CNI-HOSTPORT-SETMARK -m comment --comment \"CNI portfwd masquerade mark\" -j MARK --set-xmark 0x2000/0x2000";
+
+    /// <summary>Removes the plugins' unused chains and their jumps; anything unexpected leaves a chain alone.</summary>
     public static void RemoveIfUnused()
     {
-        var iptables = new[] { "/usr/sbin/iptables", "/sbin/iptables" }.FirstOrDefault(File.Exists);
-        if (iptables is null)
+        if (Iptables.Find() is not { } ipt)
         {
             return;
         }
 
-        var fwd = Rules(iptables, "filter", "CNI-FORWARD");
-        if (Rules(iptables, "filter", "CNI-ADMIN") is [] && fwd is not null && fwd.All(r => r.EndsWith("-j CNI-ADMIN", StringComparison.Ordinal)))
+        if (FilterText(ipt.Save("filter")) is { } filter)
         {
-            Run(iptables, "-t", "filter", "-D", "FORWARD", "-m", "comment", "--comment", "CNI firewall plugin rules", "-j", "CNI-FORWARD");
-            Run(iptables, "-t", "filter", "-F", "CNI-FORWARD");
-            Run(iptables, "-t", "filter", "-X", "CNI-FORWARD");
-            Run(iptables, "-t", "filter", "-X", "CNI-ADMIN");
+            ipt.Restore(filter);
         }
 
-        if (Rules(iptables, "nat", "CNI-HOSTPORT-DNAT") is not [])
+        if (NatText(ipt.Save("nat")) is { } nat)
         {
-            return;
-        }
-
-        Run(iptables, "-t", "nat", "-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT");
-        Run(iptables, "-t", "nat", "-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT");
-        Run(iptables, "-t", "nat", "-X", "CNI-HOSTPORT-DNAT");
-        if (Rules(iptables, "nat", "CNI-HOSTPORT-MASQ") is { } masq && masq.All(r => r.EndsWith("-j MASQUERADE", StringComparison.Ordinal) && r.Contains("0x2000/0x2000", StringComparison.Ordinal)))
-        {
-            Run(iptables, "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ");
-            Run(iptables, "-t", "nat", "-F", "CNI-HOSTPORT-MASQ");
-            Run(iptables, "-t", "nat", "-X", "CNI-HOSTPORT-MASQ");
-        }
-
-        if (Rules(iptables, "nat", "CNI-HOSTPORT-SETMARK") is { } mark && mark.All(r => r.Contains("-j MARK --set-xmark 0x2000/0x2000", StringComparison.Ordinal)))
-        {
-            Run(iptables, "-t", "nat", "-F", "CNI-HOSTPORT-SETMARK");
-            Run(iptables, "-t", "nat", "-X", "CNI-HOSTPORT-SETMARK");
+            ipt.Restore(nat);
         }
     }
 
-    /// <summary>The chain's rules as <c>iptables -S</c> prints them (without its "-N" line); null when it does not exist.</summary>
-    private static List<string>? Rules(string iptables, string table, string chain)
+    /// <summary>The restore text that removes the firewall plugin's chains, or null when they are absent or in use.</summary>
+    internal static string? FilterText(Iptables.Table t)
     {
-        var (rc, output) = Run(iptables, "-w", "-t", table, "-S", chain);
-        return rc != 0 ? null : [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith("-N ", StringComparison.Ordinal))];
-    }
-
-    private static (int Rc, string Output) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
+        if (t.Rules("CNI-ADMIN") is not [] || t.Rules("CNI-FORWARD") is not { } fwd || fwd.Any(r => r != AdminJump))
         {
-            psi.ArgumentList.Add(a);
+            return null;
         }
 
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output);
+        var sb = new StringBuilder("*filter\n");
+        if (t.Has("FORWARD", ForwardJump))
+        {
+            sb.Append(ForwardJump.Replace("-A ", "-D ", StringComparison.Ordinal)).Append('\n');
+        }
+
+        return sb.Append("-F CNI-FORWARD\n-X CNI-FORWARD\n-X CNI-ADMIN\nCOMMIT\n").ToString();
+    }
+
+    /// <summary>The restore text that removes portmap's chains, or null when they are absent or still map a port.</summary>
+    internal static string? NatText(Iptables.Table t)
+    {
+        if (t.Rules("CNI-HOSTPORT-DNAT") is not [])
+        {
+            return null;
+        }
+
+        var sb = new StringBuilder("*nat\n");
+        foreach (var jump in new[] { PreroutingJump, OutputJump })
+        {
+            if (t.Has(jump.Split(' ')[1], jump))
+            {
+                sb.Append(jump.Replace("-A ", "-D ", StringComparison.Ordinal)).Append('\n');
+            }
+        }
+
+        sb.Append("-X CNI-HOSTPORT-DNAT\n");
+        if (t.Rules("CNI-HOSTPORT-MASQ") is { } masq && masq.All(r => r == MasqRule))
+        {
+            if (t.Has("POSTROUTING", MasqJump))
+            {
+                sb.Append(MasqJump.Replace("-A ", "-D ", StringComparison.Ordinal)).Append('\n');
+            }
+
+            sb.Append("-F CNI-HOSTPORT-MASQ\n-X CNI-HOSTPORT-MASQ\n");
+        }
+
+        if (t.Rules("CNI-HOSTPORT-SETMARK") is { } mark && mark.All(r => r == MarkRule))
+        {
+            sb.Append("-F CNI-HOSTPORT-SETMARK\n-X CNI-HOSTPORT-SETMARK\n");
+        }
+
+        return sb.Append("COMMIT\n").ToString();
     }
 }
