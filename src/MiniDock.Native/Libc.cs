@@ -121,6 +121,12 @@ public static unsafe partial class Libc
     [LibraryImport(C, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
 
+    [LibraryImport(C, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int rmdir(string path);
+
+    [LibraryImport(C, SetLastError = true)]
+    public static partial int getsockopt(int fd, int level, int name, void* value, uint* len);
+
     [LibraryImport(C, SetLastError = true)]
     public static partial int dup2(int oldfd, int newfd);
 

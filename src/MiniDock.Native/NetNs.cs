@@ -63,6 +63,25 @@ public static class NetNs
         }
     }
 
+    /// <summary>
+    /// The calling thread's network namespace's cookie (SO_NETNS_COOKIE, Linux 5.14): unlike its inode number, never
+    /// reused by a later namespace. 0 where the kernel has none.
+    /// </summary>
+    public static unsafe ulong Cookie()
+    {
+        var s = Libc.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | Consts.SockCloExec, 0);
+        if (s < 0)
+        {
+            return 0;
+        }
+
+        ulong cookie = 0;
+        uint len = sizeof(ulong);
+        var rc = Libc.getsockopt(s, 1 /* SOL_SOCKET */, 71 /* SO_NETNS_COOKIE */, &cookie, &len);
+        Sys.Close(s);
+        return rc == 0 ? cookie : 0;
+    }
+
     /// <summary>True when <paramref name="path"/> is a pinned network namespace (an nsfs mount).</summary>
     public static bool IsPinned(string path) => File.Exists(path) && Sys.StatfsType(path) == 0x6e736673 /* NSFS_MAGIC */;
 }

@@ -58,11 +58,36 @@ public sealed class NetState : IDisposable
             // The last detach removes the dir while holding the lock: a lock taken on that deleted file is no lock.
             if (File.Exists(path) && FsAt.FStat(fd).Ino == Inode(path))
             {
-                return new NetState(dir, fd);
+                var state = new NetState(dir, fd);
+                state.ForgetIfStale();
+                return state;
             }
 
             Sys.Close(fd);
         }
+    }
+
+    /// <summary>
+    /// Namespace inode numbers are reused: a dir left by a namespace that died with containers on it (its owner
+    /// killed) would otherwise pass its allocations and its saved ip_forward to an unrelated new namespace. The
+    /// namespace's cookie, which is never reused, tells them apart; a stale dir is emptied.
+    /// </summary>
+    private void ForgetIfStale()
+    {
+        var path = Path.Combine(Dir, "cookie");
+        var now = NetNs.Cookie().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var kept = File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        if (kept == now)
+        {
+            return;
+        }
+
+        if (kept is not null || Directory.Exists(IpamDir) || File.Exists(SavedIpForward))
+        {
+            DeleteAllButLock();
+        }
+
+        File.WriteAllText(path, now + "\n");
     }
 
     /// <summary>Keeps the value ip_forward has now, unless one is kept already (call before the first ADD).</summary>
@@ -114,8 +139,29 @@ public sealed class NetState : IDisposable
         }
 
         alsoUndo?.Invoke();
-        Directory.Delete(Dir, recursive: true);
+
+        // Everything but the lock, then the lock, then the dir: a newcomer may have made a new lock file in it
+        // meanwhile (it waited on the old one, or came after the unlink); then the dir is theirs and stays.
+        DeleteAllButLock();
+
+        File.Delete(Path.Combine(Dir, "lock"));
+        Libc.rmdir(Dir);
         return true;
+    }
+
+    private void DeleteAllButLock()
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Dir).Where(e => Path.GetFileName(e) != "lock"))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
     }
 
     public void Dispose()

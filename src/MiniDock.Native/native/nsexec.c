@@ -56,6 +56,15 @@ int minidock_nsexec_available(void)
     return 1;
 }
 
+/* True when the join list holds a user namespace (a failed join may then succeed inside it). */
+static int has_user_join(const int *types, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (types[i] == CLONE_NEWUSER)
+            return 1;
+    return 0;
+}
+
 static int nsexec_sock = -1;
 
 static void write_all(int fd, const void *buf, size_t len)
@@ -245,7 +254,11 @@ __attribute__((constructor)) static void minidock_nsexec(int argc, char **argv, 
     expect_byte('G');
 
     /* Joined first, as runc does: once in a new user namespace we could no longer join namespaces
-       owned by the host's. The user namespace is first in the list, mount last. */
+       owned by the host's. The user namespace is first in the list, mount last. Joining an existing
+       user namespace comes after the other joins (runc 1.2's order): a container's user namespace
+       does not own a network namespace pinned by the host (a bridge network), and once inside it
+       setns(net) would be EPERM; one that fails before (EPERM: owned by the user namespace, for a
+       caller without the host's capabilities) is tried again after it. */
     int in_userns = 0;
     int fork_needed = (unshare_flags & CLONE_NEWPID) != 0;
     for (int i = 0; i < joins; i++)
@@ -256,16 +269,37 @@ __attribute__((constructor)) static void minidock_nsexec(int argc, char **argv, 
        mount namespace need not have: the mount namespace is then left to the .NET side
        (NsExec.JoinDeferredMount), named by NSEXEC_MNT_ENV. */
     int deferred_mnt = -1;
+    int retry[MAX_JOIN];
+    int retries = 0;
+    int user_fd = -1;
     for (int i = 0; i < joins; i++) {
         if (fork_needed && join_type[i] == CLONE_NEWNS) {
             deferred_mnt = join_fd[i];
             continue;
         }
+        if (join_type[i] == CLONE_NEWUSER) {
+            user_fd = join_fd[i];
+            continue;
+        }
+        if (setns(join_fd[i], join_type[i]) < 0) {
+            if (errno != EPERM || !has_user_join(join_type, joins))
+                nsexec_fail("setns (type 0x%x)", join_type[i]);
+            retry[retries++] = i;
+            continue;
+        }
+        close(join_fd[i]);
+    }
+    if (user_fd >= 0) {
+        if (setns(user_fd, CLONE_NEWUSER) < 0)
+            nsexec_fail("setns (type 0x%x)", CLONE_NEWUSER);
+        close(user_fd);
+        in_userns = 1;
+    }
+    for (int r = 0; r < retries; r++) {
+        int i = retry[r];
         if (setns(join_fd[i], join_type[i]) < 0)
             nsexec_fail("setns (type 0x%x)", join_type[i]);
         close(join_fd[i]);
-        if (join_type[i] == CLONE_NEWUSER)
-            in_userns = 1;
     }
 
     if (unshare_flags & CLONE_NEWUSER) {
