@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using MiniDock.Containers.Config;
 using MiniDock.Containers.Store;
 using MiniDock.Native;
@@ -28,30 +27,7 @@ public static class DnsLauncher
             return;
         }
 
-        var (r, w) = Sys.Pipe();
-        int pid;
-        try
-        {
-            pid = Spawn.Start(new SpawnRequest
-            {
-                // This very binary even if bin/minidock was replaced meanwhile (a rebuild): never its path's new file.
-                Path = "/proc/self/exe",
-                Args = ["minidock", Command, n.Id],
-                Env = [.. Environment.GetEnvironmentVariables().Keys.Cast<string>()
-                    .Where(k => k.StartsWith("MINIDOCK_", StringComparison.Ordinal) || k is "PATH")
-                    .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}"), "DOTNET_EnableDiagnostics=0"],
-                Opens = [(0, "/dev/null"), (1, "/dev/null"), (2, "/dev/null")],
-                Fds = [(3, w)],
-                CloseFrom = 4,
-                NewSession = true,
-            });
-        }
-        finally
-        {
-            Sys.Close(w);
-        }
-
-        var text = ReadReport(r);
+        var (pid, text) = SelfSpawn.Start(Command, n.Id);
         if (text != "ok")
         {
             Sys.WaitPid(pid, out _);
@@ -86,30 +62,5 @@ public static class DnsLauncher
         var f = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return f.Length == 2 && int.TryParse(f[0], CultureInfo.InvariantCulture, out var pid) && ulong.TryParse(f[1], CultureInfo.InvariantCulture, out var start)
             && Processes.IsAlive(pid, start) ? pid : null;
-    }
-
-    private static string ReadReport(int fd)
-    {
-        var line = new StringBuilder();
-        var buf = new byte[512];
-        try
-        {
-            while (true)
-            {
-                var n = Sys.Read(fd, buf);
-                if (n <= 0)
-                {
-                    break;
-                }
-
-                line.Append(Encoding.UTF8.GetString(buf, 0, n));
-            }
-        }
-        finally
-        {
-            Sys.Close(fd);
-        }
-
-        return line.ToString().Trim();
     }
 }

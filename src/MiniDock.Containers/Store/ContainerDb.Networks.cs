@@ -20,34 +20,7 @@ public sealed partial class ContainerDb
 
     /// <summary>Docker's lookup: full ID, exact name, then a unique ID prefix.</summary>
     public NetworkRow? FindNetwork(string text)
-    {
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        lock (_gate)
-        {
-            var exact = _db.Query<NetworkRow>("SELECT * FROM networks WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1", text);
-            if (exact.Count > 0)
-            {
-                return exact[0];
-            }
-
-            if (!text.All(char.IsAsciiHexDigitLower))
-            {
-                return null;
-            }
-
-            var hits = _db.Query<NetworkRow>("SELECT * FROM networks WHERE id GLOB ? LIMIT 2", text + "*");
-            return hits.Count switch
-            {
-                1 => hits[0],
-                0 => null,
-                _ => throw new Config.ContainerException($"network {text} is ambiguous ({hits.Count} matches found based on ID prefix)"),
-            };
-        }
-    }
+        => Lookup<NetworkRow>("networks", text, (s, count) => $"network {s} is ambiguous ({count} matches found based on ID prefix)");
 
     /// <summary>Every network, built-in first, then by name.</summary>
     public IReadOnlyList<NetworkRow> AllNetworks()

@@ -134,35 +134,7 @@ public sealed partial class ContainerDb : IDisposable
 
     /// <summary>Docker's lookup order: full ID, exact name, then a unique ID prefix.</summary>
     public ContainerRow? Find(string text)
-    {
-        var s = text.StartsWith('/') ? text[1..] : text;
-        if (s.Length == 0)
-        {
-            return null;
-        }
-
-        lock (_gate)
-        {
-            var exact = _db.Query<ContainerRow>("SELECT * FROM containers WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1", s);
-            if (exact.Count > 0)
-            {
-                return exact[0];
-            }
-
-            if (!s.All(char.IsAsciiHexDigitLower))
-            {
-                return null;
-            }
-
-            var hits = _db.Query<ContainerRow>("SELECT * FROM containers WHERE id GLOB ? LIMIT 2", s + "*");
-            return hits.Count switch
-            {
-                1 => hits[0],
-                0 => null,
-                _ => throw new Config.ContainerException($"multiple containers found with provided prefix: {s}"),
-            };
-        }
-    }
+        => Lookup<ContainerRow>("containers", text.StartsWith('/') ? text[1..] : text, (s, _) => $"multiple containers found with provided prefix: {s}");
 
     /// <summary>All containers, newest first.</summary>
     public IReadOnlyList<ContainerRow> All()
@@ -204,6 +176,38 @@ public sealed partial class ContainerDb : IDisposable
         lock (_gate)
         {
             _db.Dispose();
+        }
+    }
+
+    /// <summary>Docker's lookup of a container or a network: full ID, exact name, then a unique ID prefix.</summary>
+    private T? Lookup<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All)] T>(string table, string s, Func<string, int, string> ambiguous)
+        where T : new()
+    {
+        if (s.Length == 0)
+        {
+            return default;
+        }
+
+        lock (_gate)
+        {
+            var exact = _db.Query<T>($"SELECT * FROM {table} WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1", s);
+            if (exact.Count > 0)
+            {
+                return exact[0];
+            }
+
+            if (!s.All(char.IsAsciiHexDigitLower))
+            {
+                return default;
+            }
+
+            var hits = _db.Query<T>($"SELECT * FROM {table} WHERE id GLOB ? LIMIT 2", s + "*");
+            return hits.Count switch
+            {
+                1 => hits[0],
+                0 => default,
+                _ => throw new Config.ContainerException(ambiguous(s, hits.Count)),
+            };
         }
     }
 
