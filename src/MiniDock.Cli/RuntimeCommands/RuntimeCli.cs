@@ -16,7 +16,7 @@ internal static class RuntimeCli
     [
         "--root", "--log", "--log-format", "--criu", "--rootless", "--process", "-p", "--env", "-e", "--cwd", "--user", "-u",
         "--additional-gids", "-g", "--pid-file", "--console-socket", "--cap", "-c", "--preserve-fds", "--apparmor",
-        "--process-label", "--cgroup", "--format", "-f", "--bundle", "-b",
+        "--process-label", "--cgroup", "--format", "-f", "--bundle", "-b", "--interval",
     ];
 
     private const string Description = "minidock-runtime: MiniDock's OCI runtime, with runc's command line";
@@ -39,7 +39,7 @@ internal static class RuntimeCli
                      CreateCommand.Build(g), StartCommand.Build(g), RunCommand.Build(g), StateCommand.Build(g),
                      ListCommand.Build(g), KillCommand.Build(g), DeleteCommand.Build(g), ExecCommand.Build(g),
                      PsCommand.Build(g), PauseCommand.Build(g, pause: true), PauseCommand.Build(g, pause: false),
-                     SpecCommand.Build(g), FeaturesCommand.Build(g), UpdateCommand.Build(g),
+                     SpecCommand.Build(g), FeaturesCommand.Build(g), UpdateCommand.Build(g), EventsCommand.Build(g),
                  })
         {
             root.Subcommands.Add(cmd);
