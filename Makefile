@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
 PUBLISH := out/publish
-APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd attr buildah tini podman curl tmux containernetworking-plugins iptables
+APT_PACKAGES := busybox-static runc crun jq hyperfine file util-linux iproute2 procps gcc docker-registry skopeo umoci zstd attr buildah tini podman curl tmux containernetworking-plugins iptables containerd conmon
 
 .PHONY: build test unit integration deps bench clean demo
 
