@@ -26,7 +26,7 @@ public static class Features
         Strings(w, "hooks", ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]);
         Strings(w, "mountOptions", MountOptionNames);
         w.WriteStartObject("linux");
-        Strings(w, "namespaces", ["cgroup", "ipc", "mount", "network", "pid", "uts"]);
+        Strings(w, "namespaces", ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]);
         Strings(w, "capabilities", Capabilities.Names);
         w.WriteStartObject("cgroup");
         w.WriteBoolean("v1", true);
@@ -40,6 +40,8 @@ public static class Features
         Strings(w, "actions", ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]);
         Strings(w, "operators", ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]);
         Strings(w, "archs", ["SCMP_ARCH_X86_64"]);
+        // knownFlags: the flags the runtime understands; supportedFlags: those this kernel and runtime can apply.
+        Strings(w, "knownFlags", ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]);
         Strings(w, "supportedFlags", ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]);
         w.WriteEndObject();
         foreach (var off in new[] { "apparmor", "selinux", "intelRdt" })
