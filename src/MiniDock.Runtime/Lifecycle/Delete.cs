@@ -23,8 +23,24 @@ public static class Delete
             throw new RuntimeError($"container {id} does not exist");
         }
 
-        using (store.Lock(id))
+        IDisposable held;
+        try
         {
+            held = store.Lock(id);
+        }
+        catch (RuntimeError) when (force && !store.Exists(id))
+        {
+            return; // removed by another delete just now
+        }
+
+        using (held)
+        {
+            if (!store.Exists(id) && force)
+            {
+                // Deleted by another `delete --force` while we waited for the lock: what was asked is done (runc: exit 0).
+                return;
+            }
+
             Run(store, store.Load(id), force, trace);
         }
     }

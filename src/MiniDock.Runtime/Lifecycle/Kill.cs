@@ -50,7 +50,9 @@ public static class Kill
         var status = store.Status(r);
         if (!ContainerStateMachine.Allows(status, LifecycleOp.Kill))
         {
-            throw new RuntimeError($"container {id} is not running");
+            // runc's ErrNotRunning text: containerd's shim matches "container not running" to treat a kill of a
+            // finished task as done ("process already finished"), not as a failure.
+            throw new RuntimeError($"container {id}: container not running");
         }
 
         if (all)
@@ -60,6 +62,12 @@ public static class Kill
         else
         {
             Sys.Check(Libc.kill(r.Pid, signal), $"kill {r.Pid}");
+        }
+
+        if (signal == Consts.SigKill && status == ContainerStatus.Paused)
+        {
+            // cgroup v1: a frozen task does not die until thawed (runc thaws after SIGKILL too); v2 kills frozen tasks.
+            StateStore.Cgroup(r).Thaw();
         }
 
         trace.Step($"signal {signal} sent to {(all ? "every process of" : "the init of")} {id}");

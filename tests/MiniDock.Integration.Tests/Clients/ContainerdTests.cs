@@ -173,9 +173,7 @@ public sealed partial class ContainerdTests : IClassFixture<ContainerdFixture>
         Remove(id);
     }
 
-    [Fact(Skip = "bug: minidock-runtime kill of a stopped container says \"container ID is not running\"; the shim only "
-        + "recognises runc's \"container not running\", so `ctr task kill` and `ctr task rm -f` of a STOPPED task fail with "
-        + "\"unknown error after kill\"")]
+    [Fact]
     public void KillAndForcedRemoveOfAStoppedTaskAreNotErrors()
     {
         var id = _ctr.NewId("stopped");
@@ -194,8 +192,7 @@ public sealed partial class ContainerdTests : IClassFixture<ContainerdFixture>
         AssertGone(id);
     }
 
-    [Fact(Skip = "bug: minidock-runtime kill SIGKILL of a paused container leaves its v1 freezer FROZEN (runc thaws it after "
-        + "a SIGKILL), so the task stays PAUSED until `ctr task resume`")]
+    [Fact]
     public void SigkillReachesAPausedTask()
     {
         var id = _ctr.NewId("pausedkill");
@@ -213,8 +210,7 @@ public sealed partial class ContainerdTests : IClassFixture<ContainerdFixture>
         AssertGone(id);
     }
 
-    [Fact(Skip = "bug: of two concurrent `minidock-runtime delete --force ID`, the one that waited for the other's lock "
-        + "exits 1 \"container ID does not exist\" (runc: both exit 0; a forced delete of an absent container succeeds)")]
+    [Fact]
     public void ConcurrentForcedDeletesBothSucceed()
     {
         var id = _ctr.NewId("racedelete");
