@@ -19,7 +19,7 @@ public sealed partial class PodmanTests : IClassFixture<PodmanFixture>, IDisposa
 
     private readonly PodmanFixture _podman;
     private readonly ITestOutputHelper _output;
-    private readonly List<PodmanPane> _panes = [];
+    private readonly List<TmuxPane> _panes = [];
 
     public PodmanTests(PodmanFixture podman, ITestOutputHelper output)
     {
@@ -385,11 +385,11 @@ public sealed partial class PodmanTests : IClassFixture<PodmanFixture>, IDisposa
     }
 
     /// <summary>A tmux pane running <c>podman ARGS</c> with this fixture's environment and flags.</summary>
-    private PodmanPane Open(int width, int height, params string[] args)
+    private TmuxPane Open(int width, int height, params string[] args)
     {
         var command = _podman.ShellPrefix + " " + string.Join(' ', args.Select(PodmanFixture.Quote));
         _output.WriteLine("pane: " + command);
-        var pane = new PodmanPane(_podman.Dir, width, height, command, _output);
+        var pane = new TmuxPane(Path.Combine(_podman.Dir, "tmux-" + Guid.NewGuid().ToString("N")[..8] + ".sock"), width, height, $"{command}; echo EXIT=$?; sleep 600", _output);
         _panes.Add(pane);
         return pane;
     }
