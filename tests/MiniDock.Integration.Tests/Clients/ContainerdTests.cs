@@ -104,12 +104,18 @@ public sealed partial class ContainerdTests : IClassFixture<ContainerdFixture>
         AssertGone(id);
     }
 
+    /// <summary><c>ctr run -d</c> of a container whose init sleeps, once its task is RUNNING.</summary>
+    private void RunDetachedSleeper(string id)
+    {
+        CtrOk(["run", "-d", "--null-io", .. _ctr.RunFlags, _ctr.Image, id, "sleep", "600"]);
+        WaitForStatus(id, "RUNNING");
+    }
+
     [Fact]
     public void PauseAndResumeFreezeTheCgroup()
     {
         var id = _ctr.NewId("pause");
-        CtrOk(["run", "-d", "--null-io", .. _ctr.RunFlags, _ctr.Image, id, "sleep", "600"]);
-        WaitForStatus(id, "RUNNING");
+        RunDetachedSleeper(id);
 
         CtrOk("task", "pause", id);
         WaitForStatus(id, "PAUSED");
@@ -196,8 +202,7 @@ public sealed partial class ContainerdTests : IClassFixture<ContainerdFixture>
     public void SigkillReachesAPausedTask()
     {
         var id = _ctr.NewId("pausedkill");
-        CtrOk(["run", "-d", "--null-io", .. _ctr.RunFlags, _ctr.Image, id, "sleep", "600"]);
-        WaitForStatus(id, "RUNNING");
+        RunDetachedSleeper(id);
         CtrOk("task", "pause", id);
         WaitForStatus(id, "PAUSED");
 
@@ -214,8 +219,7 @@ public sealed partial class ContainerdTests : IClassFixture<ContainerdFixture>
     public void ConcurrentForcedDeletesBothSucceed()
     {
         var id = _ctr.NewId("racedelete");
-        CtrOk(["run", "-d", "--null-io", .. _ctr.RunFlags, _ctr.Image, id, "sleep", "600"]);
-        WaitForStatus(id, "RUNNING");
+        RunDetachedSleeper(id);
 
         // What the shim's cleanup (`delete --force` after the shim is gone) may do while another delete runs: runc's
         // `delete --force` of a container that is (or just became) absent succeeds.
